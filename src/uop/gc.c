@@ -9,6 +9,9 @@ typedef struct { GcRootFn fn; void *ctx; } RootSrc;
 static VEC(RootSrc) root_srcs;
 static HMap pins;                        // UOp* -> pin count
 static VEC(UOp *) mark_stack;
+static void (*finalizers[OP_COUNT_])(UOp *u);
+
+void uop_gc_on_free(Op op, void (*fn)(UOp *u)) { finalizers[op] = fn; }
 
 void uop_gc_add_roots(GcRootFn fn, void *ctx) { vec_push(&root_srcs, ((RootSrc){ fn, ctx })); }
 
@@ -67,7 +70,12 @@ size_t uop_gc(void) {
     UOp *u = old[i];
     if (!u) continue;
     if (u->gc_mark) { u->gc_mark = 0; vec_push(&live, u); }
-    else { uop_pool_.live_bytes -= node_bytes(u); free(u); freed++; }
+    else {
+      if (finalizers[u->op]) finalizers[u->op](u);
+      uop_pool_.live_bytes -= node_bytes(u);
+      free(u);
+      freed++;
+    }
   }
   memset(old, 0, cap * sizeof(UOp *));
   // shrink the table when it is mostly empty, so memory follows the live set

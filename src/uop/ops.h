@@ -40,7 +40,8 @@ typedef struct OpSet { uint64_t w[2]; } OpSet;
 static inline bool opset_has(OpSet s, int op) { return (s.w[op >> 6] >> (op & 63)) & 1; }
 static inline bool opset_empty(OpSet s) { return !s.w[0] && !s.w[1]; }
 static inline OpSet opset_or(OpSet a, OpSet b) { return (OpSet){{a.w[0] | b.w[0], a.w[1] | b.w[1]}}; }
-// OPSET(OP_ADD, OP_MUL) is a constant expression (up to 16 ops), usable in static pattern tables.
+// OPSET(OP_ADD, OP_MUL) is a braced initializer (up to 16 ops), usable in static pattern tables, also
+// inside compound literals (GCC rejects a compound literal there); OPSET_V(...) is the same as a value.
 #define OPW0_(op) | ((op) < 64 ? 1ull << ((op) & 63) : 0ull)
 #define OPW1_(op) | ((op) >= 64 ? 1ull << ((op) & 63) : 0ull)
 #define OPS_NARG_(...) OPS_NARG2_(__VA_ARGS__, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1)
@@ -63,12 +64,26 @@ static inline OpSet opset_or(OpSet a, OpSet b) { return (OpSet){{a.w[0] | b.w[0]
 #define OPS_EACH_14(m, a, ...) m(a) OPS_EACH_13(m, __VA_ARGS__)
 #define OPS_EACH_15(m, a, ...) m(a) OPS_EACH_14(m, __VA_ARGS__)
 #define OPS_EACH_16(m, a, ...) m(a) OPS_EACH_15(m, __VA_ARGS__)
-#define OPSET(...) ((OpSet){{ 0ull OPS_EACH_(OPW0_, OPS_NARG_(__VA_ARGS__), __VA_ARGS__), \
-                          0ull OPS_EACH_(OPW1_, OPS_NARG_(__VA_ARGS__), __VA_ARGS__) }})
+#define OPSET(...) {{ 0ull OPS_EACH_(OPW0_, OPS_NARG_(__VA_ARGS__), __VA_ARGS__), \
+                     0ull OPS_EACH_(OPW1_, OPS_NARG_(__VA_ARGS__), __VA_ARGS__) }}
+#define OPSET_V(...) ((OpSet)OPSET(__VA_ARGS__))
 
-// Groups (tinygrad's GroupOp)
-extern const OpSet GROUP_UNARY, GROUP_BINARY, GROUP_TERNARY, GROUP_ALU, GROUP_COMMUTATIVE,
-  GROUP_ASSOCIATIVE, GROUP_IDEMPOTENT, GROUP_COMPARISON, GROUP_MOVEMENT, GROUP_IRREDUCIBLE;
+// Groups (tinygrad's GroupOp), as constant expressions usable in static pattern tables
+#define OPSET_RANGE_W_(lo, hi, wi) \
+  ((((wi) * 64 + 63) < (lo) || (wi) * 64 > (hi)) ? 0ull : \
+   (((hi) - (wi) * 64 >= 63 ? ~0ull : ((1ull << ((hi) - (wi) * 64 + 1)) - 1)) & \
+    ((lo) <= (wi) * 64 ? ~0ull : ~((1ull << ((lo) - (wi) * 64)) - 1))))
+#define OPSET_RANGE(lo, hi) {{ OPSET_RANGE_W_(lo, hi, 0), OPSET_RANGE_W_(lo, hi, 1) }}
+#define GROUP_UNARY OPSET_RANGE(OP_EXP2, OP_BITCAST)
+#define GROUP_BINARY OPSET_RANGE(OP_ADD, OP_THREEFRY)
+#define GROUP_TERNARY OPSET_RANGE(OP_WHERE, OP_MULACC)
+#define GROUP_ALU OPSET_RANGE(OP_EXP2, OP_MULACC)
+#define GROUP_MOVEMENT OPSET_RANGE(OP_RESHAPE, OP_FLIP)
+#define GROUP_COMMUTATIVE OPSET(OP_ADD, OP_MUL, OP_MAX, OP_CMPNE, OP_CMPEQ, OP_AND, OP_OR, OP_XOR)
+#define GROUP_ASSOCIATIVE OPSET(OP_ADD, OP_MUL, OP_MAX, OP_AND, OP_OR, OP_XOR)
+#define GROUP_IDEMPOTENT OPSET(OP_MAX, OP_AND, OP_OR)
+#define GROUP_COMPARISON OPSET(OP_CMPLT, OP_CMPNE, OP_CMPEQ)
+#define GROUP_IRREDUCIBLE OPSET(OP_CONST, OP_DEFINE_VAR, OP_SPECIAL, OP_RANGE)
 
 static inline bool op_is_alu(Op op) { return op >= OP_EXP2 && op <= OP_MULACC; }
 static inline bool op_is_unary(Op op) { return op >= OP_EXP2 && op <= OP_BITCAST; }

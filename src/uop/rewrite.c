@@ -129,29 +129,27 @@ UOp *pass_apply(Pass *pass, UOp *u, void *ctx) {
 
 // ---- graph_rewrite: an explicit stack of (node, stage, working node) ----
 typedef struct { UOp *n, *work; int stage; } Frame;
-typedef struct { Pass *post, *pre; void *ctx; HMap done; VEC(Frame) stack; VEC(UOp *) srcbuf; } Rewriter;
+typedef struct { Pass *post, *pre; void *ctx; HMap done; VEC(Frame) stack; VEC(UOp *) srcbuf; int64_t pre_steps; } Rewriter;
 
 static UOp *done_of(Rewriter *rw, UOp *u) { return HMAP_PTR(&rw->done, u); }
 static void push(Rewriter *rw, UOp *n, int stage, UOp *work) { vec_push(&rw->stack, ((Frame){ n, work, stage })); }
 
-static UOp *pre_fixed_point(Rewriter *rw, UOp *n) {
-  for (int steps = 0;; steps++) {
-    UOp *r = pass_apply(rw->pre, n, rw->ctx);
-    if (!r) return n;
-    TG_ASSERT(steps < 100000, "pass %s does not reach a fixed point", rw->pre->name);
-    n = r;
-  }
-}
-
-// stage 0: (pre-rewrite), then visit sources; stage 1: rebuild from rewritten sources and apply
-// post rules; stage 2: n's result is whatever its replacement rewrote to.
+// stage 0: apply pre rules once; a rewritten node is processed as a node of its own (so every
+// intermediate is memoized too), else visit sources. stage 1: rebuild from rewritten sources and
+// apply post rules. stage 2: n's result is whatever its replacement rewrote to.
 static void step(Rewriter *rw, Frame f) {
   if (f.stage == 0) {
     if (done_of(rw, f.n)) return;
-    UOp *w = rw->pre ? pre_fixed_point(rw, f.n) : f.n;
-    push(rw, f.n, 1, w);
-    for (int i = (int)w->nsrc - 1; i >= 0; i--)
-      if (!done_of(rw, w->src[i])) push(rw, w->src[i], 0, w->src[i]);
+    UOp *r = rw->pre ? pass_apply(rw->pre, f.n, rw->ctx) : NULL;
+    if (r) {
+      TG_ASSERT(++rw->pre_steps < 100000000, "pass %s does not reach a fixed point", rw->pre->name);
+      push(rw, f.n, 2, r);
+      if (!done_of(rw, r)) push(rw, r, 0, r);
+      return;
+    }
+    push(rw, f.n, 1, f.n);
+    for (int i = (int)f.n->nsrc - 1; i >= 0; i--)
+      if (!done_of(rw, f.n->src[i])) push(rw, f.n->src[i], 0, f.n->src[i]);
     return;
   }
   if (f.stage == 2) { HMAP_PUT_PTR(&rw->done, f.n, done_of(rw, f.work)); return; }

@@ -89,7 +89,7 @@ static UOp *node_alloc(uint64_t h, Op op, DType dt, UOp *const *src, int nsrc, c
   TG_ASSERT(u, "out of memory allocating a UOp");
   memset(u, 0, sizeof(UOp));
   u->op = (uint8_t)op; u->nsrc = (uint32_t)nsrc; u->dtype = dt; u->hash = h; u->id = next_id++;
-  memcpy(u->src, src, (size_t)nsrc * sizeof(UOp *));
+  if (nsrc) memcpy(u->src, src, (size_t)nsrc * sizeof(UOp *));     // src is NULL for leaves: memcpy(dst, NULL, 0) is UB
   u->arg = *arg;
   char *extra = (char *)u + base;
   if (arg->kind == ARG_TUPLE || arg->kind == ARG_VAR) {

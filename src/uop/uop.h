@@ -96,4 +96,6 @@ size_t   uop_gc_maybe(void);                           // collects once the pool
 uint64_t uop_gc_epoch(void);                           // increments on every collection
 size_t   uop_live_count(void);
 size_t   uop_live_bytes(void);
+// Called for each swept node of this op before it is freed (e.g. BUFFER releases its Buffer).
+void     uop_gc_on_free(Op op, void (*fn)(UOp *u));
 #endif

@@ -1,0 +1,201 @@
+// Linearize: place every node in the innermost loop it depends on, lower REDUCEs to accumulators
+#include "codegen/linearize.h"
+#include "uop/nest.h"
+#include "base/error.h"
+#include "base/hashmap.h"
+#include "base/vec.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef VEC(UOp *) UOpVec;
+typedef struct Lin {
+  Nest nest;
+  HMap newof;                            // AST node -> emitted node
+  UOpVec body, defs, consts;             // defs: DEFINE_GLOBAL/VAR/REG, then consts, hoisted to the top
+  HMap emitted;
+  UOpVec bucket[NEST_MAX_RANGES + 1];    // nodes placed in each scope (index 0 = root), topo order
+  int chain_next[NEST_MAX_RANGES];       // the next loop of the same chain (output or one reduce)
+  int first_output;
+  int nregs;
+} Lin;
+
+static UOpVec *bucket_of(Lin *L, int scope) { return &L->bucket[scope + 1]; }
+static UOp *newof(Lin *L, UOp *u) {
+  UOp *n = HMAP_PTR(&L->newof, u);
+  TG_ASSERT(n, "linearize: %s used before it was emitted", op_name((Op)u->op));
+  return n;
+}
+static void put(Lin *L, UOp *old, UOp *n) { HMAP_PUT_PTR(&L->newof, old, n); }
+static bool is_def(Op op) { return op == OP_DEFINE_GLOBAL || op == OP_DEFINE_VAR || op == OP_DEFINE_REG; }
+// Appends n; constants made during lowering (identities, offsets) go to the top the first time.
+static void append(Lin *L, UOp *n) {
+  for (uint32_t i = 0; i < n->nsrc; i++)
+    if (n->src[i]->op == OP_CONST && !hmap_get(&L->emitted, (uint64_t)(uintptr_t)n->src[i], NULL)) {
+      HMAP_PUT_PTR(&L->emitted, n->src[i], 1);
+      vec_push(&L->consts, n->src[i]);
+    }
+  if (hmap_get(&L->emitted, (uint64_t)(uintptr_t)n, NULL)) {
+    TG_ASSERT(n->op == OP_CONST, "linearize: %s emitted twice", op_name((Op)n->op));
+    return;
+  }
+  HMAP_PUT_PTR(&L->emitted, n, 1);
+  if (n->op == OP_CONST) vec_push(&L->consts, n);
+  else if (is_def((Op)n->op)) vec_push(&L->defs, n);
+  else vec_push(&L->body, n);
+}
+
+static UOp *rebuilt(Lin *L, UOp *u) {
+  UOp *src[u->nsrc ? u->nsrc : 1];
+  for (uint32_t i = 0; i < u->nsrc; i++) src[i] = newof(L, u->src[i]);
+  return uop_with_src(u, src, (int)u->nsrc);
+}
+
+static UOp *identity(Op op, DType dt) {
+  ScalarType s = (ScalarType)dt.scalar;
+  if (op == OP_ADD) return uop_const(dt, 0);
+  if (op == OP_MUL) return uop_const(dt, 1);
+  TG_ASSERT(op == OP_MAX, "reduce op %s has no identity", op_name(op));
+  return st_is_float(s) ? uop_const(dt, -INFINITY) : uop_const_int(dt, s == DT_BOOL ? 0 : st_min(s));
+}
+
+static void emit_loop(Lin *L, int r);
+static void emit_node(Lin *L, UOp *u);
+
+typedef struct Acc { UOp *ptr, *init; Op op; } Acc;
+static HMap accs;   // REDUCE -> Acc* while it is being emitted
+
+static void emit_reduce(Lin *L, UOp *red) {
+  DType dt = red->dtype;
+  Op op = (Op)red->arg.i;
+  UOp *reg = uop0(OP_DEFINE_REG, dt_ptr(dt, ADDR_REG, 1), arg_int(L->nregs++));
+  append(L, reg);
+  Acc *a = malloc(sizeof *a);
+  a->ptr = uop2(OP_INDEX, reg->dtype, reg, uop_iconst(0), arg_none());
+  a->init = uop2(OP_STORE, DT_VOID_T, a->ptr, identity(op, dt), arg_none());
+  a->op = op;
+  append(L, a->ptr);
+  append(L, a->init);
+  HMAP_PUT_PTR(&accs, red, a);
+  int first = nest_range_index(&L->nest, red->src[1]);
+  emit_loop(L, first);
+  UOp *after = uop1(OP_END, DT_VOID_T, newof(L, red->src[1]), arg_none());   // the outer loop's END
+  UOp *val = uop2(OP_LOAD, dt, a->ptr, after, arg_none());
+  append(L, val);
+  put(L, red, val);
+  hmap_del(&accs, (uint64_t)(uintptr_t)red);
+  free(a);
+}
+
+// the accumulate step at the end of a reduce's innermost loop
+static void emit_accumulate(Lin *L, UOp *red) {
+  Acc *a = HMAP_PTR(&accs, red);
+  UOp *cur = uop2(OP_LOAD, red->dtype, a->ptr, a->init, arg_none());
+  UOp *v = newof(L, red->src[0]);
+  UOp *nv = uop2(a->op, red->dtype, cur, v, arg_none());
+  UOp *upd = uop2(OP_STORE, DT_VOID_T, a->ptr, nv, arg_none());
+  append(L, cur); append(L, nv); append(L, upd);
+}
+
+static void emit_scope(Lin *L, int scope) {
+  UOpVec *b = bucket_of(L, scope);
+  for (int64_t i = 0; i < b->len; i++) emit_node(L, b->data[i]);
+  int child = scope == NEST_ROOT ? L->first_output : (L->nest.owner[scope] ? -1 : L->chain_next[scope]);
+  if (child >= 0) emit_loop(L, child);
+}
+
+static void emit_loop(Lin *L, int r) {
+  UOp *rng = L->nest.range[r];
+  UOp *nr = rebuilt(L, rng);
+  append(L, nr);
+  put(L, rng, nr);
+  emit_scope(L, r);
+  UOp *owner = L->nest.owner[r];
+  if (owner) {
+    if (L->chain_next[r] >= 0) emit_loop(L, L->chain_next[r]);
+    else emit_accumulate(L, owner);
+  }
+  append(L, uop1(OP_END, DT_VOID_T, nr, arg_none()));
+}
+
+static void emit_node(Lin *L, UOp *u) {
+  if (u->op == OP_RANGE || u->op == OP_SINK) return;
+  if (u->op == OP_REDUCE) { emit_reduce(L, u); return; }
+  UOp *n = rebuilt(L, u);
+  append(L, n);
+  put(L, u, n);
+}
+
+static void link_chains(Lin *L) {
+  L->first_output = -1;
+  for (int i = 0; i < L->nest.nranges; i++) L->chain_next[i] = -1;
+  for (int i = 0; i < L->nest.nranges; i++) {
+    int p = L->nest.parent[i];
+    bool same_chain = p != NEST_ROOT && L->nest.owner[p] == L->nest.owner[i];
+    if (same_chain) L->chain_next[p] = i;
+    else if (p == NEST_ROOT && !L->nest.owner[i]) L->first_output = i;
+  }
+}
+
+static void kernel_name(Lin *L, Program *p) {
+  bool reduce = false;
+  for (int i = 0; i < L->nest.nranges; i++) reduce |= L->nest.owner[i] != NULL;
+  int k = snprintf(p->name, sizeof p->name, reduce ? "r" : "E");
+  for (int r = L->first_output; r >= 0; r = L->chain_next[r])
+    k += snprintf(p->name + k, sizeof p->name - (size_t)k, "_%lld", (long long)nest_range_size(L->nest.range[r]));
+  for (int i = 0; i < L->nest.nranges && k < (int)sizeof p->name - 8; i++)
+    if (L->nest.owner[i]) k += snprintf(p->name + k, sizeof p->name - (size_t)k, "_%lld", (long long)nest_range_size(L->nest.range[i]));
+}
+
+static int cmp_slot(const void *a, const void *b) {
+  const UOp *x = *(UOp *const *)a, *y = *(UOp *const *)b;
+  if (x->op != y->op) return (int)x->op - (int)y->op;
+  return x->arg.kind == ARG_INT && y->arg.kind == ARG_INT ? (x->arg.i > y->arg.i) - (x->arg.i < y->arg.i) : (x->id > y->id) - (x->id < y->id);
+}
+
+Program *cg_linearize(UOp *ast) {
+  Lin *L = calloc(1, sizeof *L);
+  TG_ASSERT(L, "out of memory");
+  nest_build(&L->nest, ast);
+  link_chains(L);
+  for (int64_t i = 0; i < L->nest.topo->n; i++) {
+    UOp *u = L->nest.topo->items[i];
+    if (u->op != OP_RANGE && u->op != OP_SINK) vec_push(bucket_of(L, nest_place(&L->nest, u)), u);
+  }
+  emit_scope(L, NEST_ROOT);
+  Program *p = calloc(1, sizeof *p);
+  TG_ASSERT(p, "out of memory");
+  qsort(L->defs.data, (size_t)L->defs.len, sizeof(UOp *), cmp_slot);
+  int64_t n = L->defs.len + L->consts.len + L->body.len + 1;
+  p->lin = malloc((size_t)n * sizeof(UOp *));
+  memcpy(p->lin, L->defs.data, (size_t)L->defs.len * sizeof(UOp *));
+  memcpy(p->lin + L->defs.len, L->consts.data, (size_t)L->consts.len * sizeof(UOp *));
+  memcpy(p->lin + L->defs.len + L->consts.len, L->body.data, (size_t)L->body.len * sizeof(UOp *));
+  UOp *stores[256];
+  int ns = 0;
+  for (uint32_t i = 0; i < ast->nsrc && ns < 256; i++) stores[ns++] = newof(L, ast->src[i]);
+  p->lin[n - 1] = uop_new(OP_SINK, DT_VOID_T, stores, ns, arg_none());
+  p->nlin = (int)n;
+  for (int64_t i = 0; i < L->defs.len; i++) {
+    UOp *d = L->defs.data[i];
+    if (d->op == OP_DEFINE_GLOBAL) p->nbufs = (int)d->arg.i + 1 > p->nbufs ? (int)d->arg.i + 1 : p->nbufs;
+    if (d->op == OP_DEFINE_VAR) {
+      p->vars = realloc(p->vars, (size_t)(p->nvars + 1) * sizeof(UOp *));
+      p->vars[p->nvars++] = d;
+    }
+  }
+  if (L->first_output >= 0) {
+    p->par_range = newof(L, L->nest.range[L->first_output]);
+    p->par_size = nest_range_size(p->par_range);
+    if (p->par_size < 0) p->par_range = NULL;
+  }
+  kernel_name(L, p);
+  for (int i = 0; i <= NEST_MAX_RANGES; i++) vec_free(&L->bucket[i]);
+  vec_free(&L->defs); vec_free(&L->body); vec_free(&L->consts);
+  hmap_free(&L->emitted);
+  hmap_free(&L->newof);
+  nest_free(&L->nest);
+  free(L);
+  return p;
+}

@@ -1,0 +1,84 @@
+// Realize: run a schedule (codegen + compile with a kernel cache, then launch), and DEBUG reporting
+#include "engine/realize.h"
+#include "codegen/linearize.h"
+#include "uop/print.h"
+#include "base/env.h"
+#include "base/error.h"
+#include "base/hashmap.h"
+#include "base/log.h"
+#include "base/timer.h"
+#include <stdlib.h>
+#include <string.h>
+
+// kernel cache: (device, AST) -> Program. ASTs are interned and buffer-free, so equal kernels share.
+typedef struct CacheEntry { Device *dev; UOp *ast; Program *p; struct CacheEntry *next; } CacheEntry;
+static HMap cache;                  // ast -> CacheEntry* chain
+static bool roots_on;
+EngStats eng_stats;
+
+static void mark_cache(void *ctx) {
+  (void)ctx;
+  for (int64_t i = 0; i < cache.cap; i++) {
+    if (!cache.keys[i]) continue;
+    for (CacheEntry *e = (CacheEntry *)(uintptr_t)cache.vals[i]; e; e = e->next) {
+      uop_gc_mark(e->ast);
+      for (int k = 0; k < e->p->nlin; k++) uop_gc_mark(e->p->lin[k]);
+    }
+  }
+}
+
+Program *eng_get_program(Device *dev, UOp *ast) {
+  if (!roots_on) { uop_gc_add_roots(mark_cache, NULL); roots_on = true; }
+  CacheEntry *head = HMAP_PTR(&cache, ast);
+  for (CacheEntry *e = head; e; e = e->next) if (e->dev == dev) return e->p;
+  Program *p = cg_linearize(ast);
+  if (tg_debug() >= 5) { LOG(5, "kernel %s:", p->name); uop_print(p->lin[p->nlin - 1]); }
+  if (dev->compile(dev, p) != 0) { program_free(p); return NULL; }
+  eng_stats.compiles++;
+  CacheEntry *e = malloc(sizeof *e);
+  TG_ASSERT(e, "out of memory");
+  *e = (CacheEntry){ dev, ast, p, head };
+  HMAP_PUT_PTR(&cache, ast, e);
+  return p;
+}
+
+void eng_cache_clear(void) {
+  for (int64_t i = 0; i < cache.cap; i++) {
+    if (!cache.keys[i]) continue;
+    for (CacheEntry *e = (CacheEntry *)(uintptr_t)cache.vals[i], *n; e; e = n) {
+      n = e->next;
+      if (e->dev->release) e->dev->release(e->dev, e->p);
+      program_free(e->p);
+      free(e);
+    }
+  }
+  hmap_clear(&cache);
+}
+
+static int run_copy(ScheduleItem *it) {
+  Buffer *dst = it->bufs[0], *src = it->bufs[1];
+  buf_ensure(dst); buf_ensure(src);
+  void *tmp = src->dev->host_memory ? src->ptr : malloc(src->nbytes);
+  if (!src->dev->host_memory && buf_copyout(src, tmp, src->nbytes) != 0) { free(tmp); return -1; }
+  int rc = buf_copyin(dst, tmp, dst->nbytes);
+  if (tmp != src->ptr) free(tmp);
+  LOG(2, "  copy %8zu bytes  %s -> %s", dst->nbytes, src->dev->name, dst->dev->name);
+  return rc;
+}
+
+int eng_run(Schedule *s) {
+  for (int i = 0; i < s->n; i++) {
+    ScheduleItem *it = &s->items[i];
+    if (!it->ast) { if (run_copy(it) != 0) return -1; eng_stats.copies++; continue; }
+    Program *p = eng_get_program(it->dev, it->ast);
+    if (!p) return -1;
+    for (int k = 0; k < it->nbufs; k++) buf_ensure(it->bufs[k]);
+    TG_ASSERT(p->nvars == 0, "symbolic variables are not bound yet");
+    double t0 = tg_debug() >= 2 ? time_s() : 0;
+    if (it->dev->exec(it->dev, p, it->bufs, NULL) != 0) return -1;
+    eng_stats.kernels++;
+    if (tg_debug() >= 2)
+      fprintf(stderr, "  %-6s %-32s par %-8lld %9.2f us\n", it->dev->name, p->name, (long long)p->par_size, (time_s() - t0) * 1e6);
+  }
+  return 0;
+}

@@ -1,0 +1,435 @@
+// C renderer: a Program's linear UOp list -> one C function (the source the CPU backend compiles)
+#include "renderer/cstyle.h"
+#include "renderer/cprelude.h"
+#include "base/error.h"
+#include "base/hashmap.h"
+#include "base/strbuf.h"
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  Program *p;
+  StrBuf out;
+  HMap pos;                 // node -> position + 1
+  char **name;              // per position: variable name, literal, or NULL
+  int depth, n_alu, n_val, n_cast;
+  bool need_half, need_bf16, need_f2i, need_threefry, failed;
+} R;
+
+static ScalarType st(const UOp *u) { return (ScalarType)u->dtype.scalar; }
+static bool is_f16(ScalarType s) { return s == DT_FLOAT16 || s == DT_BFLOAT16; }
+
+const char *rend_c_type(ScalarType s) {
+  static const char *names[DT_SCALAR_COUNT_] = {
+    [DT_BOOL] = "_Bool", [DT_INT8] = "int8_t", [DT_UINT8] = "uint8_t", [DT_INT16] = "int16_t",
+    [DT_UINT16] = "uint16_t", [DT_INT32] = "int32_t", [DT_UINT32] = "uint32_t", [DT_INT64] = "int64_t",
+    [DT_UINT64] = "uint64_t", [DT_FLOAT16] = "float", [DT_BFLOAT16] = "float", [DT_FLOAT32] = "float",
+    [DT_FLOAT64] = "double", [DT_INDEX] = "int64_t", [DT_VOID] = "void" };
+  return names[s];
+}
+
+static const char *store_type(ScalarType s) {    // how a global buffer holds it
+  return is_f16(s) ? "uint16_t" : s == DT_BOOL ? "unsigned char" : rend_c_type(s);
+}
+
+static const char *unsigned_type(ScalarType s) {
+  switch (st_itemsize(s)) { case 1: return "uint8_t"; case 2: return "uint16_t"; case 4: return "uint32_t"; default: return "uint64_t"; }
+}
+
+static void fail(R *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(R *r, const char *fmt, ...) {
+  if (r->failed) return;
+  char msg[256];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  tg_set_error("rend_c(%s): %s", r->p->name, msg);
+  r->failed = true;
+}
+
+static const char *nm(R *r, UOp *u) {
+  uint64_t at = hmap_get_or(&r->pos, (uint64_t)(uintptr_t)u, 0);
+  TG_ASSERT(at, "rend_c: a source is not in the linear list");
+  const char *s = r->name[at - 1];
+  if (!s) { fail(r, "%s has no C value here", op_name((Op)u->op)); return "0"; }
+  return s;
+}
+
+static void line(R *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void line(R *r, const char *fmt, ...) {
+  for (int i = 0; i < r->depth + 1; i++) sb_puts(&r->out, "  ");
+  va_list ap;
+  va_start(ap, fmt);
+  char buf[512];
+  int n = vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  if (n < (int)sizeof buf) sb_puts(&r->out, buf);
+  else {
+    char *big = malloc((size_t)n + 1);
+    TG_ASSERT(big, "out of memory");
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    sb_puts(&r->out, big);
+    free(big);
+  }
+  sb_putc(&r->out, '\n');
+}
+
+static char *xstrdup(const char *s) {
+  char *d = strdup(s);
+  TG_ASSERT(d, "out of memory");
+  return d;
+}
+
+// ---- literals ----
+static char *int_literal(ScalarType t, int64_t v) {
+  char b[64];
+  switch (t) {
+  case DT_BOOL: snprintf(b, sizeof b, "%d", v != 0); break;
+  case DT_INT32:
+    if (v == INT32_MIN) snprintf(b, sizeof b, "(-2147483647-1)");
+    else snprintf(b, sizeof b, v < 0 ? "(%" PRId64 ")" : "%" PRId64, v);
+    break;
+  case DT_INT64: case DT_INDEX:
+    if (v == INT64_MIN) snprintf(b, sizeof b, "(-9223372036854775807LL-1)");
+    else snprintf(b, sizeof b, v < 0 ? "(%" PRId64 "LL)" : "%" PRId64 "LL", v);
+    break;
+  case DT_UINT64: snprintf(b, sizeof b, "%" PRIu64 "ULL", (uint64_t)v); break;
+  case DT_UINT32: snprintf(b, sizeof b, "%" PRIu64 "u", (uint64_t)(uint32_t)v); break;
+  default: snprintf(b, sizeof b, "((%s)%" PRId64 ")", rend_c_type(t), st_wrap_int(t, v)); break;
+  }
+  return xstrdup(b);
+}
+
+static char *float_literal(ScalarType t, double v) {
+  bool dbl = t == DT_FLOAT64;
+  char b[64];
+  if (isnan(v)) return xstrdup(dbl ? "__builtin_nan(\"\")" : "__builtin_nanf(\"\")");
+  if (isinf(v)) return xstrdup(v > 0 ? (dbl ? "__builtin_inf()" : "__builtin_inff()") : (dbl ? "(-__builtin_inf())" : "(-__builtin_inff())"));
+  char num[48];
+  snprintf(num, sizeof num, dbl ? "%.17g" : "%.9g", dbl ? v : (double)(float)v);
+  if (!strpbrk(num, ".e")) strcat(num, ".0");
+  snprintf(b, sizeof b, signbit(v) ? "(%s%s)" : "%s%s", num, dbl ? "" : "f");
+  return xstrdup(b);
+}
+
+static char *const_literal(UOp *u) {
+  ScalarType t = st(u);
+  if (st_is_float(t)) return float_literal(t, st_round_float(t, uop_const_value(u)));
+  return int_literal(t, u->arg.kind == ARG_INT ? u->arg.i : (int64_t)uop_const_value(u));
+}
+
+// ---- memory access ----
+typedef struct { UOp *buf, *idx, *gate; } Access;
+
+static bool access_of(R *r, UOp *index, Access *a) {
+  if (index->op != OP_INDEX || index->nsrc < 2) { fail(r, "LOAD/STORE through %s (vector pointers are not supported)", op_name((Op)index->op)); return false; }
+  a->buf = index->src[0];
+  a->idx = index->src[1];
+  a->gate = index->nsrc >= 3 && st(index->src[index->nsrc - 1]) == DT_BOOL ? index->src[index->nsrc - 1] : NULL;
+  if (index->nsrc > 3 || (index->nsrc == 3 && !a->gate)) { fail(r, "INDEX with %u sources", index->nsrc); return false; }
+  if (a->buf->op != OP_DEFINE_GLOBAL && a->buf->op != OP_DEFINE_REG) { fail(r, "INDEX into %s", op_name((Op)a->buf->op)); return false; }
+  return true;
+}
+
+static void load_expr(R *r, const Access *a, StrBuf *e) {
+  const char *buf = nm(r, a->buf), *idx = nm(r, a->idx);
+  ScalarType t = st(a->buf);
+  if (a->buf->op == OP_DEFINE_REG) sb_printf(e, "%s[%s]", buf, idx);
+  else if (t == DT_FLOAT16) { sb_printf(e, "tg_h2f(%s[%s])", buf, idx); r->need_half = true; }
+  else if (t == DT_BFLOAT16) { sb_printf(e, "tg_bf2f(%s[%s])", buf, idx); r->need_bf16 = true; }
+  else if (t == DT_BOOL) sb_printf(e, "(%s[%s] != 0)", buf, idx);
+  else sb_printf(e, "%s[%s]", buf, idx);
+}
+
+static void render_load(R *r, int i, UOp *u) {
+  Access a;
+  if (!access_of(r, u->src[0], &a)) return;
+  UOp *alt = u->nsrc >= 2 && st(u->src[1]) != DT_VOID ? u->src[1] : NULL;
+  if (!a.gate && u->nsrc >= 3 && st(u->src[2]) == DT_BOOL) a.gate = u->src[2];    // LOAD(idx, alt, gate) form
+  StrBuf e = { 0 };
+  if (a.gate) sb_printf(&e, "%s ? ", nm(r, a.gate));
+  load_expr(r, &a, &e);
+  if (a.gate) sb_printf(&e, " : %s", alt ? nm(r, alt) : "0");
+  char nbuf[32];
+  snprintf(nbuf, sizeof nbuf, "val%d", r->n_val++);
+  r->name[i] = xstrdup(nbuf);
+  line(r, "%s %s = %s;", rend_c_type(st(u)), nbuf, e.s);
+  sb_free(&e);
+}
+
+static void render_store(R *r, UOp *u) {
+  Access a;
+  if (!access_of(r, u->src[0], &a)) return;
+  if (!a.gate && u->nsrc >= 3 && st(u->src[2]) == DT_BOOL) a.gate = u->src[2];
+  const char *buf = nm(r, a.buf), *idx = nm(r, a.idx), *v = nm(r, u->src[1]);
+  ScalarType t = st(a.buf);
+  StrBuf e = { 0 };
+  if (a.buf->op == OP_DEFINE_REG) sb_printf(&e, "%s[%s] = %s;", buf, idx, v);
+  else if (t == DT_FLOAT16) { sb_printf(&e, "%s[%s] = tg_f2h(%s);", buf, idx, v); r->need_half = true; }
+  else if (t == DT_BFLOAT16) { sb_printf(&e, "%s[%s] = tg_f2bf(%s);", buf, idx, v); r->need_bf16 = true; }
+  else if (t == DT_BOOL) sb_printf(&e, "%s[%s] = (unsigned char)%s;", buf, idx, v);
+  else sb_printf(&e, "%s[%s] = %s;", buf, idx, v);
+  if (a.gate) line(r, "if (%s) %s", nm(r, a.gate), e.s);
+  else line(r, "%s", e.s);
+  sb_free(&e);
+}
+
+// ---- ALU ----
+static void round_open(R *r, ScalarType t, StrBuf *e) {
+  if (t == DT_FLOAT16) { sb_puts(e, "tg_rh("); r->need_half = true; }
+  if (t == DT_BFLOAT16) { sb_puts(e, "tg_rbf("); r->need_bf16 = true; }
+}
+static void round_close(ScalarType t, StrBuf *e) { if (is_f16(t)) sb_putc(e, ')'); }
+
+static void int_div(R *r, UOp *u, const char *a, const char *b, StrBuf *e) {
+  UOp *d = u->src[1];
+  bool sgn = !st_is_unsigned(st(u)), div = u->op == OP_CDIV;
+  if (d->op == OP_CONST && d->arg.kind == ARG_INT && d->arg.i != 0 && !(sgn && d->arg.i == -1))
+    sb_printf(e, div ? "%s / %s" : "%s %% %s", a, b);
+  else if (!sgn) sb_printf(e, div ? "(%s == 0 ? 0 : %s / %s)" : "(%s == 0 ? 0 : %s %% %s)", b, a, b);
+  else if (div) sb_printf(e, "(%s == 0 ? 0 : %s == -1 ? -%s : %s / %s)", b, b, a, a, b);
+  else sb_printf(e, "(%s == 0 || %s == -1 ? 0 : %s %% %s)", b, b, a, b);
+  (void)r;
+}
+
+static void shift(UOp *u, const char *a, const char *b, StrBuf *e) {
+  ScalarType t = st(u);
+  int bits = st_itemsize(t) * 8;
+  const char *T = rend_c_type(t);
+  if (u->op == OP_SHL)
+    sb_printf(e, "((uint64_t)(%s) >= %d ? (%s)0 : (%s)((%s)(%s) << (%s)))", b, bits, T, T, unsigned_type(t), a, b);
+  else if (st_is_unsigned(t))
+    sb_printf(e, "((uint64_t)(%s) >= %d ? (%s)0 : (%s)((%s) >> (%s)))", b, bits, T, T, a, b);
+  else
+    sb_printf(e, "((uint64_t)(%s) >= %d ? (%s)((%s) >> %d) : (%s)((%s) >> (%s)))", b, bits, T, a, bits - 1, T, a, b);
+}
+
+static const char *fn_suffix(ScalarType t) { return t == DT_FLOAT64 ? "" : "f"; }
+
+static bool unary_expr(R *r, UOp *u, const char *a, StrBuf *e) {
+  ScalarType t = st(u);
+  const char *f = fn_suffix(t);
+  switch ((Op)u->op) {
+  case OP_EXP2: sb_printf(e, "__builtin_exp2%s(%s)", f, a); break;
+  case OP_LOG2: sb_printf(e, "__builtin_log2%s(%s)", f, a); break;
+  case OP_SIN: sb_printf(e, "__builtin_sin%s(%s)", f, a); break;
+  case OP_SQRT: sb_printf(e, "__builtin_sqrt%s(%s)", f, a); break;
+  case OP_TRUNC: if (st_is_float(t)) sb_printf(e, "__builtin_trunc%s(%s)", f, a); else sb_puts(e, a); break;
+  case OP_RECIPROCAL: sb_printf(e, t == DT_FLOAT64 ? "1.0 / %s" : "1.0f / %s", a); break;
+  case OP_NEG: sb_printf(e, "-%s", a); break;
+  default: return false;
+  }
+  (void)r;
+  return true;
+}
+
+static bool binary_expr(R *r, UOp *u, const char *a, const char *b, StrBuf *e) {
+  bool fl = st_is_float(st(u->src[0]));
+  switch ((Op)u->op) {
+  case OP_ADD: sb_printf(e, "%s + %s", a, b); break;
+  case OP_SUB: sb_printf(e, "%s - %s", a, b); break;
+  case OP_MUL: sb_printf(e, "%s * %s", a, b); break;
+  case OP_FDIV: sb_printf(e, "%s / %s", a, b); break;
+  case OP_CDIV: case OP_CMOD: int_div(r, u, a, b, e); break;
+  case OP_MAX:
+    if (fl) sb_printf(e, "(%s != %s ? %s : %s != %s ? %s : %s < %s ? %s : %s)", a, a, a, b, b, b, a, b, b, a);
+    else sb_printf(e, "(%s < %s ? %s : %s)", a, b, b, a);
+    break;
+  case OP_POW: sb_printf(e, "__builtin_pow%s(%s, %s)", fn_suffix(st(u)), a, b); break;
+  case OP_CMPLT: sb_printf(e, "%s < %s", a, b); break;
+  case OP_CMPNE: sb_printf(e, "%s != %s", a, b); break;
+  case OP_CMPEQ: sb_printf(e, "%s == %s", a, b); break;
+  case OP_AND: sb_printf(e, "%s & %s", a, b); break;
+  case OP_OR: sb_printf(e, "%s | %s", a, b); break;
+  case OP_XOR: sb_printf(e, "%s ^ %s", a, b); break;
+  case OP_SHL: case OP_SHR:
+    if (st(u) == DT_BOOL) { fail(r, "%s of bool", op_name((Op)u->op)); return true; }
+    shift(u, a, b, e);
+    break;
+  case OP_THREEFRY: sb_printf(e, "tg_threefry(%s, %s)", a, b); r->need_threefry = true; break;
+  default: return false;
+  }
+  return true;
+}
+
+static void cast_expr(R *r, UOp *u, const char *a, StrBuf *e) {
+  ScalarType t = st(u), s = st(u->src[0]);
+  const char *T = rend_c_type(t);
+  if (t == s || (t == DT_INDEX && s == DT_INT64) || (t == DT_INT64 && s == DT_INDEX)) sb_puts(e, a);
+  else if (t == DT_BOOL) sb_printf(e, "%s != 0", a);
+  else if (is_f16(t)) { round_open(r, t, e); sb_printf(e, st_is_float(s) && s != DT_FLOAT64 ? "%s" : "(float)%s", a); round_close(t, e); }
+  else if (st_is_float(t)) sb_printf(e, "(%s)%s", T, a);
+  else if (!st_is_float(s)) sb_printf(e, "(%s)%s", T, a);
+  else {
+    r->need_f2i = true;
+    int sz = st_itemsize(t);
+    if (t == DT_UINT64) sb_printf(e, "tg_f2u64(%s)", a);
+    else if (sz < 4 || t == DT_INT32) sb_printf(e, "(%s)tg_f2i32(%s)", T, a);
+    else sb_printf(e, "(%s)tg_f2i64(%s)", T, a);
+  }
+}
+
+static void render_bitcast(R *r, int i, UOp *u) {
+  ScalarType t = st(u), s = st(u->src[0]);
+  if (st_itemsize(t) != st_itemsize(s)) { fail(r, "BITCAST %s -> %s changes the size", st_name(s), st_name(t)); return; }
+  const char *a = nm(r, u->src[0]);
+  char name[32], src[128], dst[64];
+  snprintf(name, sizeof name, "cast%d", r->n_cast++);
+  r->name[i] = xstrdup(name);
+  if (s == DT_FLOAT16) { snprintf(src, sizeof src, "tg_f2h(%s)", a); r->need_half = true; }
+  else if (s == DT_BFLOAT16) { snprintf(src, sizeof src, "tg_f2bf(%s)", a); r->need_bf16 = true; }
+  else snprintf(src, sizeof src, "%s", a);
+  if (t == DT_FLOAT16) { snprintf(dst, sizeof dst, "tg_h2f(d_)"); r->need_half = true; }
+  else if (t == DT_BFLOAT16) { snprintf(dst, sizeof dst, "tg_bf2f(d_)"); r->need_bf16 = true; }
+  else if (t == DT_BOOL) snprintf(dst, sizeof dst, "d_ != 0");
+  else snprintf(dst, sizeof dst, "d_");
+  line(r, "%s %s; { %s s_ = %s; %s d_; __builtin_memcpy(&d_, &s_, sizeof d_); %s = %s; }", rend_c_type(t), name,
+       store_type(s), src, store_type(t), name, dst);
+}
+
+static void render_alu(R *r, int i, UOp *u) {
+  Op op = (Op)u->op;
+  ScalarType t = st(u);
+  const char *a = u->nsrc > 0 ? nm(r, u->src[0]) : "", *b = u->nsrc > 1 ? nm(r, u->src[1]) : "";
+  StrBuf e = { 0 };
+  bool rounds = is_f16(t) && op != OP_CAST && op != OP_WHERE;   // a select needs no rounding
+  if (rounds) round_open(r, t, &e);
+  if (op == OP_CAST) cast_expr(r, u, a, &e);
+  else if (op == OP_WHERE) sb_printf(&e, "%s ? %s : %s", a, b, nm(r, u->src[2]));
+  else if (op == OP_MULACC) sb_printf(&e, "%s * %s + %s", a, b, nm(r, u->src[2]));
+  else if (!(u->nsrc == 1 ? unary_expr(r, u, a, &e) : binary_expr(r, u, a, b, &e))) fail(r, "unsupported ALU op %s", op_name(op));
+  if (rounds) round_close(t, &e);
+  char name[32];
+  snprintf(name, sizeof name, "%s%d", op == OP_CAST ? "cast" : "alu", op == OP_CAST ? r->n_cast++ : r->n_alu++);
+  r->name[i] = xstrdup(name);
+  line(r, "%s %s = %s;", rend_c_type(t), name, e.s ? e.s : "0");
+  sb_free(&e);
+}
+
+// ---- structure ----
+static void render_range(R *r, int i, UOp *u) {
+  int64_t id = u->arg.kind == ARG_TUPLE ? u->arg.tup[0] : u->arg.i;
+  char name[48];
+  snprintf(name, sizeof name, "ridx%" PRId64, id);
+  for (int k = 0; k < i; k++)     // a duplicate id would shadow an open loop: make the name unique
+    if (r->name[k] && !strcmp(r->name[k], name)) { snprintf(name, sizeof name, "ridx%" PRId64 "_%d", id, i); break; }
+  r->name[i] = xstrdup(name);
+  const char *T = rend_c_type(st(u)), *bound = nm(r, u->src[0]);
+  if (u == r->p->par_range && u->src[0]->op == OP_CONST)
+    line(r, "for (%s %s = start; %s < end; %s++) {", T, name, name, name);
+  else if (u == r->p->par_range)
+    line(r, "for (%s %s = start; %s < end && %s < %s; %s++) {", T, name, name, name, bound, name);
+  else line(r, "for (%s %s = 0; %s < %s; %s++) {", T, name, name, bound, name);
+  r->depth++;
+}
+
+static void close_brace(R *r) { r->depth--; line(r, "}"); }
+
+static bool valid_var_name(const char *s) {
+  static const char *reserved[] = { "bufs", "vars", "start", "end", "auto", "break", "case", "char", "const", "continue",
+    "default", "do", "double", "else", "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
+    "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned",
+    "void", "volatile", "while", "asm", "typeof" };
+  static const char *prefixes[] = { "data", "alu", "val", "cast", "acc", "ridx", "tg_", "_", "s_", "d_" };
+  if (!s[0] || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z'))) return false;
+  for (const char *c = s; *c; c++)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_')) return false;
+  size_t n = strlen(s);
+  if (n > 40 || (n >= 2 && !strcmp(s + n - 2, "_t"))) return false;
+  for (size_t k = 0; k < sizeof reserved / sizeof *reserved; k++) if (!strcmp(s, reserved[k])) return false;
+  for (size_t k = 0; k < sizeof prefixes / sizeof *prefixes; k++) if (!strncmp(s, prefixes[k], strlen(prefixes[k]))) return false;
+  return true;
+}
+
+static void render_hoisted(R *r, int i, UOp *u) {   // CONST, DEFINE_GLOBAL, DEFINE_VAR: visible everywhere
+  char name[64];
+  if (u->op == OP_CONST) { r->name[i] = const_literal(u); return; }
+  if (u->op == OP_DEFINE_GLOBAL) {
+    snprintf(name, sizeof name, "data%" PRId64, u->arg.i);
+    line(r, "%s *restrict %s = (%s *)bufs[%" PRId64 "];", store_type(st(u)), name, store_type(st(u)), u->arg.i);
+  } else {
+    int slot = 0;
+    while (slot < r->p->nvars && r->p->vars[slot] != u) slot++;
+    const char *v = uop_var_name(u);
+    if (valid_var_name(v)) snprintf(name, sizeof name, "%s", v);
+    else snprintf(name, sizeof name, "var%d", slot);
+    line(r, "%s %s = (%s)vars[%d];", rend_c_type(st(u)), name, rend_c_type(st(u)), slot);
+  }
+  r->name[i] = xstrdup(name);
+}
+
+static void render_node(R *r, int i) {
+  UOp *u = r->p->lin[i];
+  Op op = (Op)u->op;
+  if (u->dtype.count != 1 || u->dtype.vcount != 1) { fail(r, "vector dtype on %s (not supported yet)", op_name(op)); return; }
+  switch (op) {
+  case OP_CONST: case OP_DEFINE_GLOBAL: case OP_DEFINE_VAR: break;    // rendered up front
+  case OP_RANGE: render_range(r, i, u); break;
+  case OP_END:
+    for (uint32_t k = 0; k < u->nsrc; k++) if (u->src[k]->op == OP_RANGE) close_brace(r);
+    break;
+  case OP_IF: line(r, "if (%s) {", nm(r, u->src[0])); r->depth++; break;
+  case OP_ENDIF: close_brace(r); break;
+  case OP_DEFINE_REG: {
+    char name[32];
+    snprintf(name, sizeof name, "acc%" PRId64, u->arg.kind == ARG_INT ? u->arg.i : (int64_t)i);
+    r->name[i] = xstrdup(name);
+    if (u->dtype.size < 1) fail(r, "DEFINE_REG without a size");
+    line(r, "%s %s[%" PRId64 "];", rend_c_type(st(u)), name, u->dtype.size);
+    break;
+  }
+  case OP_INDEX: break;                              // inlined into its LOAD/STORE
+  case OP_LOAD: render_load(r, i, u); break;
+  case OP_STORE: render_store(r, u); break;
+  case OP_BITCAST: render_bitcast(r, i, u); break;
+  case OP_AFTER: r->name[i] = xstrdup(nm(r, u->src[0])); break;
+  case OP_SINK: case OP_NOOP: case OP_GROUP: case OP_BARRIER: break;
+  default:
+    if (op_is_alu(op)) render_alu(r, i, u);
+    else fail(r, "unsupported op %s", op_name(op));
+  }
+}
+
+static void prelude(R *r, StrBuf *sb, const char *fn) {
+  sb_printf(sb, "// tinygrad.c kernel %s\n", r->p->name);
+  sb_puts(sb, "typedef __INT8_TYPE__ int8_t; typedef __INT16_TYPE__ int16_t; typedef __INT32_TYPE__ int32_t; "
+              "typedef __INT64_TYPE__ int64_t;\n"
+              "typedef __UINT8_TYPE__ uint8_t; typedef __UINT16_TYPE__ uint16_t; typedef __UINT32_TYPE__ uint32_t; "
+              "typedef __UINT64_TYPE__ uint64_t;\n");
+  if (r->need_half) sb_puts(sb, TG_CODE_STR(TG_CODE_HALF) "\n");
+  if (r->need_bf16) sb_puts(sb, TG_CODE_STR(TG_CODE_BF16) "\n");
+  if (r->need_f2i) sb_puts(sb, TG_CODE_STR(TG_CODE_F2I) "\n");
+  if (r->need_threefry) sb_puts(sb, TG_CODE_STR(TG_CODE_THREEFRY) "\n");
+  sb_printf(sb, "void %s(void **bufs, const int64_t *vars, int64_t start, int64_t end) {\n", fn);
+}
+
+char *rend_c(Program *p, const char *fn_name) {
+  program_verify(p);
+  R r = { .p = p };
+  r.name = calloc((size_t)p->nlin + 1, sizeof(char *));
+  TG_ASSERT(r.name, "out of memory");
+  for (int i = 0; i < p->nlin; i++) hmap_put(&r.pos, (uint64_t)(uintptr_t)p->lin[i], (uint64_t)i + 1);
+  for (int i = 0; i < p->nlin; i++)
+    if (p->lin[i]->op == OP_CONST || p->lin[i]->op == OP_DEFINE_GLOBAL || p->lin[i]->op == OP_DEFINE_VAR) render_hoisted(&r, i, p->lin[i]);
+  for (int i = 0; i < p->nlin && !r.failed; i++) render_node(&r, i);
+  char *res = NULL;
+  if (!r.failed) {
+    StrBuf sb = { 0 };
+    prelude(&r, &sb, fn_name);
+    sb_puts(&sb, r.out.s ? r.out.s : "");
+    sb_puts(&sb, "}\n");
+    res = sb_take(&sb);
+  }
+  for (int i = 0; i < p->nlin; i++) free(r.name[i]);
+  free(r.name);
+  sb_free(&r.out);
+  hmap_free(&r.pos);
+  return res;
+}

@@ -1,0 +1,316 @@
+// CPU device: C kernels compiled by the system compiler, cached on disk, run on the thread pool
+#include "runtime/cpu.h"
+#include "runtime/runtime.h"
+#include "renderer/cstyle.h"
+#include "base/env.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/strbuf.h"
+#include "base/threadpool.h"
+#include "base/timer.h"
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef void (*KernelFn)(void **bufs, const int64_t *vars, int64_t start, int64_t end);
+
+// Flags the kernels' semantics depend on (see renderer/cstyle.h); CFLAGS can't remove them.
+static const char FIXED_FLAGS[] = "-shared -fPIC -fwrapv -ffp-contract=off -fno-math-errno -w";
+static const char TRAILER_MAGIC[8] = { 'T', 'G', 'C', 'A', 'C', 'H', 'E', '1' };
+
+static pthread_mutex_t cpu_mu = PTHREAD_MUTEX_INITIALIZER;
+static RtCpuStats stats;
+static char cc_for_version[256], cc_version[256];
+static unsigned tmp_counter;
+
+RtCpuStats rt_cpu_stats(void) {
+  pthread_mutex_lock(&cpu_mu);
+  RtCpuStats s = stats;
+  pthread_mutex_unlock(&cpu_mu);
+  return s;
+}
+
+void rt_cpu_stats_reset(void) {
+  pthread_mutex_lock(&cpu_mu);
+  memset(&stats, 0, sizeof stats);
+  pthread_mutex_unlock(&cpu_mu);
+}
+
+// ---- helpers ----
+static uint64_t fnv1a(uint64_t h, const void *data, size_t n) {
+  const unsigned char *p = data;
+  for (size_t i = 0; i < n; i++) { h ^= p[i]; h *= 0x100000001b3ULL; }
+  return h;
+}
+
+static void shell_quote(StrBuf *sb, const char *s) {    // 'it'\''s'
+  sb_putc(sb, '\'');
+  for (; *s; s++) { if (*s == '\'') sb_puts(sb, "'\\''"); else sb_putc(sb, *s); }
+  sb_putc(sb, '\'');
+}
+
+static char *run_capture(const char *cmd, int *status) {   // stdout+stderr of a shell command
+  StrBuf out = { 0 };
+  sb_puts(&out, "");
+  FILE *f = popen(cmd, "r");
+  if (!f) { *status = -1; return sb_take(&out); }
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf - 1, f)) > 0) { buf[n] = 0; sb_puts(&out, buf); }
+  *status = pclose(f);
+  return sb_take(&out);
+}
+
+// The first line of text containing `prefer` (or the first line), without its newline.
+static void first_line(const char *text, const char *prefer, char *out, size_t n) {
+  const char *pick = text;
+  for (const char *l = text; prefer && *l;) {
+    size_t len = strcspn(l, "\n");
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%.*s", (int)(len < sizeof buf ? len : sizeof buf - 1), l);
+    if (strstr(buf, prefer)) { pick = l; break; }
+    l += len + (l[len] == '\n');
+  }
+  size_t len = strcspn(pick, "\n");
+  if (len >= n) len = n - 1;
+  memcpy(out, pick, len);
+  out[len] = 0;
+}
+
+static const char *compiler(void) { return env_str("CC", "cc"); }
+static const char *cflags(void) { return env_str("CFLAGS", "-O2 -march=native"); }
+
+static const char *compiler_version(void) {   // first line of `cc --version`, once per compiler
+  const char *cc = compiler();
+  if (strcmp(cc, cc_for_version) != 0 || !cc_version[0]) {
+    StrBuf cmd = { 0 };
+    sb_printf(&cmd, "%s --version 2>&1", cc);
+    int status;
+    char *out = run_capture(cmd.s, &status);
+    first_line(out, NULL, cc_version, sizeof cc_version);
+    snprintf(cc_for_version, sizeof cc_for_version, "%s", cc);
+    free(out);
+    sb_free(&cmd);
+  }
+  return cc_version;
+}
+
+static int mkdirs(const char *path) {
+  char buf[4096];
+  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) return -1;
+  for (char *p = buf + 1; *p; p++)
+    if (*p == '/') { *p = 0; if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -1; *p = '/'; }
+  return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+char *rt_cpu_cache_dir(void) {
+  if (env_int("CACHELEVEL", 1) <= 0) return NULL;
+  StrBuf sb = { 0 };
+  const char *dir = env_str("CACHE_DIR", NULL), *xdg = env_str("XDG_CACHE_HOME", NULL), *home = env_str("HOME", NULL);
+  if (dir) sb_puts(&sb, dir);
+  else if (xdg) sb_printf(&sb, "%s/tinygrad.c", xdg);
+  else if (home) sb_printf(&sb, "%s/.cache/tinygrad.c", home);
+  else sb_puts(&sb, "/tmp/tinygrad.c-cache");
+  return sb_take(&sb);
+}
+
+// ---- the cache file: a shared object followed by a 16-byte trailer (magic, FNV-1a of the bytes before) ----
+static bool file_valid(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return false;
+  bool ok = false;
+  if (fseek(f, 0, SEEK_END) == 0) {
+    long n = ftell(f);
+    if (n > 16 && fseek(f, 0, SEEK_SET) == 0) {
+      unsigned char *buf = malloc((size_t)n);
+      if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) {
+        uint64_t h = fnv1a(0xcbf29ce484222325ULL, buf, (size_t)n - 16), stored;
+        memcpy(&stored, buf + n - 8, 8);
+        ok = !memcmp(buf + n - 16, TRAILER_MAGIC, 8) && stored == h;
+      }
+      free(buf);
+    }
+  }
+  fclose(f);
+  return ok;
+}
+
+static int append_trailer(const char *path) {
+  FILE *f = fopen(path, "r+b");
+  if (!f) return -1;
+  uint64_t h = 0xcbf29ce484222325ULL;
+  unsigned char buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) h = fnv1a(h, buf, n);
+  int rc = fseek(f, 0, SEEK_END) == 0 && fwrite(TRAILER_MAGIC, 1, 8, f) == 8 && fwrite(&h, 1, 8, f) == 8 ? 0 : -1;
+  return fclose(f) == 0 ? rc : -1;
+}
+
+static int load(Program *p, const char *path, const char *sym) {
+  void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (!lib) return -1;
+  void *fn = dlsym(lib, sym);
+  if (!fn) { dlclose(lib); return -1; }
+  p->lib = lib;
+  p->entry = fn;
+  return 0;
+}
+
+// Runs the compiler on src, producing `out` (with its trailer). 0, or -1 with tg_set_error.
+static int build(Program *p, const char *src, const char *out) {
+  StrBuf cpath = { 0 }, cmd = { 0 };
+  sb_printf(&cpath, "%s.c", out);
+  FILE *f = fopen(cpath.s, "w");
+  int rc = -1;
+  if (!f || fputs(src, f) < 0 || fclose(f) != 0) {
+    if (f) fclose(f);
+    tg_set_error("CPU compile of %s: cannot write %s: %s", p->name, cpath.s, strerror(errno));
+    goto done;
+  }
+  sb_printf(&cmd, "%s %s %s ", compiler(), cflags(), FIXED_FLAGS);
+  shell_quote(&cmd, cpath.s);
+  sb_puts(&cmd, " -o ");
+  shell_quote(&cmd, out);
+  sb_puts(&cmd, " -lm 2>&1");
+  int status;
+  char *msg = run_capture(cmd.s, &status);
+  if (status != 0) {
+    char line[400];
+    first_line(msg, "error", line, sizeof line);
+    tg_set_error("CPU compile of %s failed: %s", p->name, line[0] ? line : "the compiler exited with an error");
+  } else if (append_trailer(out) != 0) {
+    tg_set_error("CPU compile of %s: cannot finish %s: %s", p->name, out, strerror(errno));
+  } else rc = 0;
+  free(msg);
+done:
+  unlink(cpath.s);
+  sb_free(&cpath);
+  sb_free(&cmd);
+  return rc;
+}
+
+static void key_hex(const char *src, char out[33]) {
+  const char *parts[] = { src, compiler(), cflags(), FIXED_FLAGS, compiler_version() };
+  uint64_t h1 = 0xcbf29ce484222325ULL, h2 = 0x84222325cbf29ce4ULL;
+  for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
+    h1 = fnv1a(h1, parts[i], strlen(parts[i]) + 1);
+    h2 = fnv1a(h2, parts[i], strlen(parts[i]) + 1);
+  }
+  snprintf(out, 33, "%016llx%016llx", (unsigned long long)h1, (unsigned long long)h2);
+}
+
+// Compiles into the disk cache (or loads a valid cached entry). 0, or -1 with tg_set_error.
+static int compile_cached(Program *p, const char *src, const char *dir, const char *sym, bool *hit) {
+  char key[33];
+  key_hex(src, key);
+  StrBuf path = { 0 }, tmp = { 0 };
+  sb_printf(&path, "%s/%s.so", dir, key);
+  int rc = -1;
+  if (access(path.s, F_OK) == 0) {
+    if (file_valid(path.s) && load(p, path.s, sym) == 0) { *hit = true; rc = 0; goto done; }
+    unlink(path.s);                  // corrupt or unloadable: rebuild it
+    stats.rebuilt++;
+    LOG(2, "CPU: rebuilding corrupt cache entry %s", path.s);
+  }
+  if (mkdirs(dir) != 0) { tg_set_error("CPU compile of %s: cannot create cache dir %s: %s", p->name, dir, strerror(errno)); goto done; }
+  sb_printf(&tmp, "%s.tmp.%d.%u", path.s, (int)getpid(), tmp_counter++);
+  if (build(p, src, tmp.s) == 0) {
+    if (rename(tmp.s, path.s) != 0) tg_set_error("CPU compile of %s: cannot rename into %s: %s", p->name, path.s, strerror(errno));
+    else if (load(p, path.s, sym) != 0) tg_set_error("CPU compile of %s: dlopen failed: %s", p->name, dlerror());
+    else rc = 0;
+  }
+  unlink(tmp.s);
+done:
+  sb_free(&path);
+  sb_free(&tmp);
+  return rc;
+}
+
+static int compile_uncached(Program *p, const char *src, const char *sym) {   // CACHELEVEL=0
+  const char *tmpdir = env_str("TMPDIR", "/tmp");
+  StrBuf dir = { 0 }, out = { 0 };
+  sb_printf(&dir, "%s/tinygrad.c-XXXXXX", tmpdir);
+  int rc = -1;
+  if (!mkdtemp(dir.s)) { tg_set_error("CPU compile of %s: mkdtemp in %s failed: %s", p->name, tmpdir, strerror(errno)); goto done; }
+  sb_printf(&out, "%s/kernel.so", dir.s);
+  if (build(p, src, out.s) == 0) {
+    if (load(p, out.s, sym) != 0) tg_set_error("CPU compile of %s: dlopen failed: %s", p->name, dlerror());
+    else rc = 0;
+  }
+  unlink(out.s);
+  rmdir(dir.s);
+done:
+  sb_free(&dir);
+  sb_free(&out);
+  return rc;
+}
+
+static void symbol_name(const Program *p, char *out, size_t n) {
+  size_t k = 0;
+  if (!((p->name[0] >= 'a' && p->name[0] <= 'z') || (p->name[0] >= 'A' && p->name[0] <= 'Z'))) k = (size_t)snprintf(out, n, "k_");
+  for (const char *c = p->name; *c && k + 1 < n; c++)
+    out[k++] = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ? *c : '_';
+  out[k] = 0;
+  if (!strcmp(out, "k_")) snprintf(out, n, "kernel");
+}
+
+// ---- the device ----
+static void cpu_release(Device *d, Program *p) {
+  (void)d;
+  if (p->lib) dlclose(p->lib);
+  p->lib = p->entry = NULL;
+}
+
+static int cpu_compile(Device *d, Program *p) {
+  char sym[80];
+  symbol_name(p, sym, sizeof sym);
+  double t0 = time_s();
+  char *src = rend_c(p, sym);
+  if (!src) return -1;
+  if (p->dev && p->dev->release) p->dev->release(p->dev, p);
+  free(p->src);
+  p->src = src;
+  p->dev = d;
+  LOG(4, "%s", src);
+  pthread_mutex_lock(&cpu_mu);
+  char *dir = rt_cpu_cache_dir();
+  bool hit = false;
+  int rc = dir ? compile_cached(p, src, dir, sym, &hit) : compile_uncached(p, src, sym);
+  double dt = time_s() - t0;
+  if (rc == 0 && hit) { stats.hits++; stats.hit_s += dt; }
+  else if (rc == 0) { stats.cold++; stats.cold_s += dt; }
+  pthread_mutex_unlock(&cpu_mu);
+  free(dir);
+  LOG(4, "CPU: %s %s in %.2f ms", p->name, rc ? "failed" : hit ? "loaded from the disk cache" : "compiled", dt * 1e3);
+  return rc;
+}
+
+typedef struct { KernelFn fn; void **bufs; const int64_t *vars; } Job;
+static void run_chunk(void *ctx, int64_t start, int64_t end) { Job *j = ctx; j->fn(j->bufs, j->vars, start, end); }
+
+static int cpu_exec(Device *d, Program *p, Buffer **bufs, const int64_t *vars) {
+  (void)d;
+  if (!p->entry || p->dev != d) { tg_set_error("exec(%s): not compiled for CPU", p->name); return -1; }
+  if (rt_check_args(p, bufs, vars) < 0) return -1;
+  void *stack_ptrs[32], **ptrs = p->nbufs <= 32 ? stack_ptrs : malloc((size_t)p->nbufs * sizeof(void *));
+  TG_ASSERT(ptrs, "out of memory");
+  for (int i = 0; i < p->nbufs; i++) ptrs[i] = bufs[i] ? bufs[i]->ptr : NULL;
+  Job job = { (KernelFn)p->entry, ptrs, vars };
+  int64_t n = rt_par_count(p, vars);
+  if (p->par_range && n > 1) tp_run(n, run_chunk, &job);
+  else job.fn(ptrs, vars, 0, p->par_range ? (n > 0 ? n : 0) : 1);
+  if (ptrs != stack_ptrs) free(ptrs);
+  return 0;
+}
+
+void rt_cpu_init(Device *d) {
+  d->caps = (RendererCaps){ .has_transcendental = true, .has_half = false, .max_upcast = 1 };
+  d->host_memory = true;
+  d->alloc = rt_host_alloc; d->free = rt_host_free; d->copyin = rt_host_copy; d->copyout = rt_host_copy;
+  d->compile = cpu_compile; d->exec = cpu_exec; d->release = cpu_release;
+}

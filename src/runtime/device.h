@@ -1,0 +1,36 @@
+// Devices: the registry (DEV=CPU|INTERP|NULL[:N]) and the interface each backend implements
+#ifndef TG_DEVICE_H
+#define TG_DEVICE_H
+#include "codegen/program.h"
+#include "runtime/buffer.h"
+#include <stdbool.h>
+
+// What a backend can render natively; the shared codegen decomposes the rest.
+typedef struct RendererCaps {
+  bool has_transcendental;  // EXP2/LOG2/SIN/SQRT natively (else decomposed to polynomials)
+  bool has_half;            // computes float16 natively (else stored 16-bit, computed in float32)
+  int max_upcast;           // widest vector
+} RendererCaps;
+
+struct Device {
+  char name[32];            // "CPU", "INTERP", "NULL", "CUDA:1"
+  const char *kind;         // "CPU" ...
+  int index;
+  RendererCaps caps;
+  bool host_memory;         // buffers are plain host memory (copies are memcpy)
+  void *(*alloc)(Device *d, size_t nbytes);
+  void  (*free)(Device *d, void *ptr);
+  int   (*copyin)(Device *d, void *dst, const void *src, size_t nbytes);
+  int   (*copyout)(Device *d, void *dst, const void *src, size_t nbytes);
+  // compile: fill p->src / p->entry (or whatever the backend runs); 0 or -1 with tg_set_error
+  int   (*compile)(Device *d, Program *p);
+  // exec: run a compiled program; bufs[i] is DEFINE_GLOBAL slot i, vars[i] is p->vars[i]'s value
+  int   (*exec)(Device *d, Program *p, Buffer **bufs, const int64_t *vars);
+  void  (*release)(Device *d, Program *p);    // free what compile made (may be NULL)
+  void *impl;
+};
+
+Device *dev_get(const char *name);      // NULL + tg_set_error when unknown or unavailable
+Device *dev_default(void);              // from DEV, else CPU
+void    dev_set_default(const char *name);
+#endif

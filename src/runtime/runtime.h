@@ -1,0 +1,24 @@
+// Runtime internals shared by the backends: host memory, launch argument checks, backend constructors
+#ifndef TG_RUNTIME_H
+#define TG_RUNTIME_H
+#include "runtime/device.h"
+
+// Host memory for devices whose buffers are plain memory: 64-byte aligned, not zeroed.
+void *rt_host_alloc(Device *d, size_t nbytes);
+void  rt_host_free(Device *d, void *ptr);
+int   rt_host_copy(Device *d, void *dst, const void *src, size_t nbytes);
+
+// Checks a launch: every slot has a buffer of the DEFINE_GLOBAL's dtype and at least its size, and
+// every var is inside its DEFINE_VAR's [min, max]. 0, or -1 with tg_set_error. Allocates the buffers.
+int rt_check_args(Program *p, Buffer **bufs, const int64_t *vars);
+
+// The value of a launch-time integer expression (CONST, DEFINE_VAR, integer ALU), e.g. a RANGE bound.
+int64_t rt_eval_int(UOp *u, const Program *p, const int64_t *vars);
+// Trip count of p's parallel RANGE for these vars (par_size when constant), or 1 without one.
+int64_t rt_par_count(const Program *p, const int64_t *vars);
+
+// Backends fill in a Device (called once by the registry).
+void rt_cpu_init(Device *d);
+void rt_interp_init(Device *d);
+void rt_null_init(Device *d);
+#endif

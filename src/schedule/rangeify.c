@@ -1,0 +1,171 @@
+// Rangeify: push tensor-level INDEX nodes through the graph until only loads, ALU and reduces remain
+#include "schedule/rangeify.h"
+#include "tensor/tensor.h"
+#include "uop/rewrite.h"
+#include <string.h>
+
+UOp *rfy_index(UOp *x, UOp *valid, UOp *const *idx, int n) {
+  UOp *src[TG_MAX_DIMS + 2] = { x, valid };
+  memcpy(src + 2, idx, (size_t)n * sizeof(UOp *));
+  return uop_new(OP_INDEX, dt_deref(x->dtype), src, n + 2, arg_none());
+}
+
+UOp *rfy_range(RangeifyCtx *ctx, int64_t size, int kind) {
+  int64_t arg[2] = { ctx->next_range++, kind };
+  return uop1(OP_RANGE, DT_INDEX_T, uop_iconst(size), arg_tuple(arg, 2));
+}
+
+UOp *rfy_global(RangeifyCtx *ctx, Buffer *b) {
+  int slot = 0;
+  while (slot < ctx->nbufs && ctx->bufs[slot] != b) slot++;
+  if (slot == ctx->nbufs) {
+    TG_ASSERT(ctx->nbufs < RANGEIFY_MAX_BUFS, "kernel reads more than %d buffers", RANGEIFY_MAX_BUFS);
+    ctx->bufs[ctx->nbufs++] = b;
+  }
+  return uop0(OP_DEFINE_GLOBAL, dt_ptr(dt_scalar(b->dtype), ADDR_GLOBAL, b->size), arg_int(slot));
+}
+
+UOp *rfy_linear(UOp *const *idx, const int64_t *shape, int n) {
+  UOp *acc = uop_iconst(0);
+  int64_t stride = 1;
+  for (int i = n - 1; i >= 0; i--) {
+    if (shape[i] != 1) acc = uop_add(acc, stride == 1 ? idx[i] : uop_mul_i(idx[i], stride));
+    stride *= shape[i];
+  }
+  return acc;
+}
+
+// ---- helpers for the rules ----
+#define IDX_N(m) ((int)B(idx)->nsrc - 2)
+#define IDX_AT(m, i) (B(idx)->src[2 + (i)])
+#define VALID(m) (B(idx)->src[1])
+
+static UOp *load_from(RangeifyCtx *ctx, Buffer *b, UOp *valid, UOp *offset, DType dt) {
+  bool gated = !(valid->op == OP_CONST && valid->arg.i == 1);
+  UOp *g = rfy_global(ctx, b);
+  UOp *ix = gated ? uop3(OP_INDEX, g->dtype, g, offset, valid, arg_none()) : uop2(OP_INDEX, g->dtype, g, offset, arg_none());
+  return gated ? uop2(OP_LOAD, dt, ix, uop_const(dt, 0), arg_none()) : uop1(OP_LOAD, dt, ix, arg_none());
+}
+
+static bool is_tensor_index(UOp *u) { return u->op == OP_INDEX && !dt_is_ptr(u->dtype); }
+
+// ---- rules: each handles one kind of source op ----
+static UOp *idx_realized(Match *m) {          // a node computed by an earlier kernel, or a BUFFER
+  RangeifyCtx *ctx = m->ctx;
+  UOp *x = B(x);
+  if (!is_tensor_index(B(idx)) || x == ctx->current) return NULL;
+  Buffer *b = x->op == OP_BUFFER ? x->arg.ptr : HMAP_PTR(ctx->realized, x);
+  if (!b) return NULL;
+  const Shape *s = ushape(x);
+  return load_from(ctx, b, VALID(m), rfy_linear(&IDX_AT(m, 0), s->d, s->ndim), dt_deref(B(idx)->dtype));
+}
+
+static UOp *idx_alu(Match *m) {               // elementwise ops: index every operand the same way
+  UOp *x = B(x), *src[4];
+  if (!is_tensor_index(B(idx))) return NULL;
+  for (uint32_t i = 0; i < x->nsrc; i++) src[i] = rfy_index(x->src[i], VALID(m), &IDX_AT(m, 0), IDX_N(m));
+  return uop_with_src(x, src, (int)x->nsrc);
+}
+
+static UOp *idx_scalar(Match *m) { return is_tensor_index(B(idx)) ? B(x) : NULL; }   // CONST, DEFINE_VAR
+static UOp *idx_passthru(Match *m) {          // DETACH, CONTIGUOUS_BACKWARD: no-ops in the forward graph
+  return is_tensor_index(B(idx)) ? rfy_index(B(x)->src[0], VALID(m), &IDX_AT(m, 0), IDX_N(m)) : NULL;
+}
+
+static UOp *idx_reshape(Match *m) {
+  if (!is_tensor_index(B(idx))) return NULL;
+  UOp *x = B(x), *in[TG_MAX_DIMS];
+  const Shape *so = ushape(x), *si = ushape(x->src[0]);
+  UOp *flat = rfy_linear(&IDX_AT(m, 0), so->d, so->ndim);
+  int64_t stride = 1;
+  for (int j = si->ndim - 1; j >= 0; j--) {
+    UOp *e = stride == 1 ? flat : uop_cdiv(flat, uop_iconst(stride));
+    in[j] = si->d[j] == 1 ? uop_iconst(0) : j == 0 ? e : uop_cmod(e, uop_iconst(si->d[j]));
+    stride *= si->d[j];
+  }
+  return rfy_index(x->src[0], VALID(m), in, si->ndim);
+}
+
+static UOp *idx_expand(Match *m) {
+  if (!is_tensor_index(B(idx))) return NULL;
+  UOp *x = B(x), *in[TG_MAX_DIMS];
+  const Shape *si = ushape(x->src[0]);
+  for (int j = 0; j < si->ndim; j++) in[j] = si->d[j] == 1 ? uop_iconst(0) : IDX_AT(m, j);
+  return rfy_index(x->src[0], VALID(m), in, si->ndim);
+}
+
+static UOp *idx_permute(Match *m) {
+  if (!is_tensor_index(B(idx))) return NULL;
+  UOp *x = B(x), *in[TG_MAX_DIMS];
+  for (int i = 0; i < IDX_N(m); i++) in[x->arg.tup[i]] = IDX_AT(m, i);
+  return rfy_index(x->src[0], VALID(m), in, IDX_N(m));
+}
+
+static UOp *idx_shrink(Match *m) {
+  if (!is_tensor_index(B(idx))) return NULL;
+  UOp *x = B(x), *in[TG_MAX_DIMS];
+  for (int i = 0; i < IDX_N(m); i++) in[i] = x->arg.tup[2 * i] ? uop_add_i(IDX_AT(m, i), x->arg.tup[2 * i]) : IDX_AT(m, i);
+  return rfy_index(x->src[0], VALID(m), in, IDX_N(m));
+}
+
+static UOp *idx_flip(Match *m) {
+  if (!is_tensor_index(B(idx))) return NULL;
+  UOp *x = B(x), *in[TG_MAX_DIMS];
+  const Shape *s = ushape(x);
+  for (int i = 0; i < IDX_N(m); i++)
+    in[i] = x->arg.tup[i] ? uop_add_i(uop_neg(IDX_AT(m, i)), s->d[i] - 1) : IDX_AT(m, i);
+  return rfy_index(x->src[0], VALID(m), in, IDX_N(m));
+}
+
+static UOp *idx_pad(Match *m) {               // out of the pad's bounds the value is 0 and nothing loads
+  if (!is_tensor_index(B(idx))) return NULL;
+  UOp *x = B(x), *in[TG_MAX_DIMS], *inside = NULL;
+  const Shape *si = ushape(x->src[0]);
+  for (int i = 0; i < IDX_N(m); i++) {
+    int64_t before = x->arg.tup[2 * i], after = x->arg.tup[2 * i + 1];
+    in[i] = before ? uop_add_i(IDX_AT(m, i), -before) : IDX_AT(m, i);
+    if (!before && !after) continue;
+    UOp *ok = uop_and(uop_lt(uop_iconst(before - 1), IDX_AT(m, i)), uop_lt(IDX_AT(m, i), uop_iconst(before + si->d[i])));
+    inside = inside ? uop_and(inside, ok) : ok;
+  }
+  if (!inside) return rfy_index(x->src[0], VALID(m), in, IDX_N(m));
+  UOp *valid = uop_is_const(VALID(m), 1) ? inside : uop_and(VALID(m), inside);
+  UOp *v = rfy_index(x->src[0], valid, in, IDX_N(m));
+  return uop_where(inside, v, uop_const(v->dtype, 0));
+}
+
+static UOp *idx_reduce(Match *m) {            // fresh RANGEs over the reduced axes
+  if (!is_tensor_index(B(idx))) return NULL;
+  RangeifyCtx *ctx = m->ctx;
+  UOp *x = B(x), *in[TG_MAX_DIMS], *src[TG_MAX_DIMS + 1];
+  const Shape *si = ushape(x->src[0]);
+  for (int i = 0; i < IDX_N(m); i++) in[i] = IDX_AT(m, i);
+  int nr = 0;
+  for (uint32_t k = 1; k < x->arg.n; k++) {
+    int ax = (int)x->arg.tup[k];
+    in[ax] = src[1 + nr++] = rfy_range(ctx, si->d[ax], 1);
+  }
+  src[0] = rfy_index(x->src[0], VALID(m), in, IDX_N(m));
+  UOp *r = uop_new(OP_REDUCE, src[0]->dtype, src, nr + 1, arg_int(x->arg.tup[0]));
+  HMAP_PUT_PTR(&ctx->reduce_origin, src[1], x);    // keyed by its first RANGE: the REDUCE itself is rebuilt
+  return r;
+}
+
+#define IDXPAT(...) UP(.ops = OPSET(OP_INDEX), PNAME(idx), .src_mode = SRC_PREFIX, UP_SRCS_(__VA_ARGS__))
+static const Rule rangeify_rules[] = {
+  RULE(IDXPAT(P(x)), idx_realized),
+  RULE(IDXPAT(UP(.ops = GROUP_ALU, PNAME(x))), idx_alu),
+  RULE(IDXPAT(UP(.ops = OPSET(OP_CONST, OP_DEFINE_VAR, OP_BIND), PNAME(x))), idx_scalar),
+  RULE(IDXPAT(UP(.ops = OPSET(OP_DETACH, OP_CONTIGUOUS_BACKWARD), PNAME(x))), idx_passthru),
+  RULE(IDXPAT(POP(OP_RESHAPE, x)), idx_reshape),
+  RULE(IDXPAT(POP(OP_EXPAND, x)), idx_expand),
+  RULE(IDXPAT(POP(OP_PERMUTE, x)), idx_permute),
+  RULE(IDXPAT(POP(OP_SHRINK, x)), idx_shrink),
+  RULE(IDXPAT(POP(OP_FLIP, x)), idx_flip),
+  RULE(IDXPAT(POP(OP_PAD, x)), idx_pad),
+  RULE(IDXPAT(POP(OP_REDUCE_AXIS, x)), idx_reduce),
+  RULES_END,
+};
+static Pass rangeify_pass = PASS("rangeify", rangeify_rules);
+
+UOp *rfy_run(RangeifyCtx *ctx, UOp *root) { return graph_rewrite_pre(root, &rangeify_pass, ctx); }

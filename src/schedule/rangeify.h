@@ -1,0 +1,28 @@
+// Rangeify: turn a tensor graph indexed by RANGEs into a kernel graph (movement ops become index math)
+#ifndef TG_RANGEIFY_H
+#define TG_RANGEIFY_H
+#include "uop/uop.h"
+#include "base/hashmap.h"
+#include "runtime/buffer.h"
+
+/* A tensor-level INDEX is INDEX(x, valid, i0, i1, ...): the value of tensor node x at the given index
+ * expressions (one per dim of x), with `valid` a bool that is false where the element is padding.
+ * Its dtype is x's value dtype (kernel-level INDEX nodes have pointer dtypes instead).
+ * The rangeify pass pushes these INDEX nodes down to the leaves: ALU ops distribute, movement ops
+ * rewrite the index expressions, REDUCE_AXIS opens fresh reduce RANGEs, and buffers become LOADs. */
+enum { RANGEIFY_MAX_BUFS = 64 };
+typedef struct RangeifyCtx {
+  const HMap *realized;         // tensor node -> Buffer* holding its value (leaves and earlier kernels)
+  UOp *current;                 // the node this kernel computes (never loaded from its own buffer)
+  Buffer *bufs[RANGEIFY_MAX_BUFS];
+  int nbufs;                    // DEFINE_GLOBAL slot -> buffer; slot 0 is the output
+  int next_range;               // id of the next RANGE
+  HMap reduce_origin;           // first RANGE of a kernel REDUCE -> the REDUCE_AXIS it came from
+} RangeifyCtx;
+
+UOp *rfy_index(UOp *x, UOp *valid, UOp *const *idx, int n);    // build a tensor-level INDEX
+UOp *rfy_range(RangeifyCtx *ctx, int64_t size, int kind);       // a fresh RANGE (kind 0 output, 1 reduce)
+UOp *rfy_global(RangeifyCtx *ctx, Buffer *b);                   // DEFINE_GLOBAL for b (slot by first use)
+UOp *rfy_linear(UOp *const *idx, const int64_t *shape, int n);  // row-major offset
+UOp *rfy_run(RangeifyCtx *ctx, UOp *root);                      // apply the pass
+#endif
