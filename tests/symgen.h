@@ -16,7 +16,7 @@ typedef struct SymGen {
   DType dt;                  // index or int32 (vars are index; int32 expressions cast them)
 } SymGen;
 
-static const int64_t symgen_bounds[][2] = { { 0, 100 }, { -50, 50 }, { 0, 7 }, { 1, 16 }, { -10, -1 }, { 0, 3 }, { -3, 3 }, { 5, 5 } };
+static const int64_t symgen_bounds[][2] = { { 0, 100 }, { -50, 50 }, { 0, 7 }, { 1, 16 }, { -10, -1 }, { 0, 3 }, { -3, 3 }, { 5, 5 }, { 0, 2147483647 }, { -1000000, 1000000 } };
 static const char *const symgen_names[] = { "a", "b", "c", "d" };
 
 static int64_t symgen_pick_const(SymGen *g, bool nonzero) {

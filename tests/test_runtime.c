@@ -223,7 +223,10 @@ static void corrupt(const char *path, int how) {
   fclose(f);
 }
 
-static void test_disk_cache(const char *dir) {
+static void test_disk_cache(const char *root) {
+  char dir[1024];
+  snprintf(dir, sizeof dir, "%s/cache_test/sub", root);          // also checks that missing dirs are created
+  int dir_tok = env_push("CACHE_DIR", dir);
   Device *cpu = dev_get("CPU");
   rt_cpu_stats_reset();
   double t0 = time_s();
@@ -262,6 +265,7 @@ static void test_disk_cache(const char *dir) {
   program_free(p);
   env_pop(tok);
   CHECK_EQ_INT(cache_files(dir, path, sizeof path), 1);
+  env_pop(dir_tok);
 }
 
 // ---- (g) compile errors ----

@@ -174,6 +174,16 @@ static void test_divmod(void) {
   EXPECT(uop_cmod(uop_add(uop_mul_i(w, 4), y), I(32)), "((w*4)+y)");
 }
 
+// int32 math that may wrap must not be reasoned about as exact integers
+static void test_wrapping(void) {
+  UOp *b = uop_cast(uop_var("big", 0, INT32_MAX), I32), *s = uop_cast(uop_var("s", 0, 1000), I32);
+  EXPECT(uop_lt(uop_add(b, C(I32, 10)), C(I32, 5)), "(((int32)big+10)<5)");
+  EXPECT(uop_cdiv(uop_mul(b, C(I32, 4)), C(I32, 4)), "(((int32)big*4)//4)");
+  EXPECT(uop_cmod(uop_mul(b, C(I32, 4)), C(I32, 4)), "(((int32)big*4)%4)");
+  EXPECT(uop_cdiv(uop_mul(s, C(I32, 4)), C(I32, 4)), "(int32)s");               // no wrap possible: folds
+  EXPECT(uop_add(uop_add(b, C(I32, 2147483647)), C(I32, 1)), "((int32)big+-2147483648)");   // ring math: wraps like C
+}
+
 static void test_compare(void) {
   UOp *x = uop_var("x", 0, 9), *y = uop_var("y", 0, 3), *z = uop_var("z", -50, 50), *v = uop_var("v", 10, 20);
   EXPECT(uop_lt(x, I(10)), "True");
@@ -244,6 +254,7 @@ int main(void) {
   test_canonical();
   test_divmod();
   test_compare();
+  test_wrapping();
   test_where();
   test_valid_and_closure();
   test_helpers();

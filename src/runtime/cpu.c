@@ -19,8 +19,9 @@
 
 typedef void (*KernelFn)(void **bufs, const int64_t *vars, int64_t start, int64_t end);
 
-// Flags the kernels' semantics depend on (see renderer/cstyle.h); CFLAGS can't remove them.
-static const char FIXED_FLAGS[] = "-shared -fPIC -fwrapv -ffp-contract=off -fno-math-errno -w";
+// Flags the kernels' semantics depend on (see renderer/cstyle.h); CFLAGS can't remove them. Kernels include
+// no headers and link no crt files (-nostdlib, ~2x faster to build); -lm is added when they call libm.
+static const char FIXED_FLAGS[] = "-shared -fPIC -nostdlib -pipe -fwrapv -ffp-contract=off -fno-math-errno -w";
 static const char TRAILER_MAGIC[8] = { 'T', 'G', 'C', 'A', 'C', 'H', 'E', '1' };
 
 static pthread_mutex_t cpu_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -176,7 +177,11 @@ static int build(Program *p, const char *src, const char *out) {
   shell_quote(&cmd, cpath.s);
   sb_puts(&cmd, " -o ");
   shell_quote(&cmd, out);
-  sb_puts(&cmd, " -lm 2>&1");
+  static const char *libm_fns[] = { "__builtin_exp2", "__builtin_log2", "__builtin_sin", "__builtin_pow", "__builtin_sqrt",
+                                    "__builtin_trunc" };
+  bool libm = false;
+  for (size_t i = 0; i < sizeof libm_fns / sizeof *libm_fns; i++) libm |= strstr(src, libm_fns[i]) != NULL;
+  sb_puts(&cmd, libm ? " -lm 2>&1" : " 2>&1");
   int status;
   char *msg = run_capture(cmd.s, &status);
   if (status != 0) {

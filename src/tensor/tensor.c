@@ -72,7 +72,7 @@ tg_tensor *tg_keep(tg_tensor *t) {
 // A safe point: collect when the node pool doubled or buffers held by dead nodes may be large.
 void tensor_gc_maybe(void) {
   size_t held = buf_bytes_live();
-  if (held > 2 * bytes_at_last_gc + (64u << 20)) { uop_gc(); bytes_at_last_gc = buf_bytes_live(); return; }
+  if (held > 2 * bytes_at_last_gc + (16u << 20)) { uop_gc(); bytes_at_last_gc = buf_bytes_live(); return; }
   if (uop_gc_maybe()) bytes_at_last_gc = buf_bytes_live();
 }
 

@@ -93,9 +93,11 @@ size_t uop_gc(void) {
   return freed;
 }
 
+// Collect once the pool has grown by as much as survived the last collection (at least 16384 nodes),
+// so collection cost stays proportional to allocation while garbage stays bounded.
 size_t uop_gc_maybe(void) {
-  size_t floor = uop_pool_.count_after_gc > 65536 ? uop_pool_.count_after_gc : 65536;
-  return uop_pool_.count > 2 * floor ? uop_gc() : 0;
+  size_t growth = uop_pool_.count_after_gc > 16384 ? uop_pool_.count_after_gc : 16384;
+  return uop_pool_.count > uop_pool_.count_after_gc + growth ? uop_gc() : 0;
 }
 
 uint64_t uop_gc_epoch(void) { return uop_pool_.epoch; }

@@ -19,11 +19,12 @@ static UOp *fold_lt_const(UOp *x, int64_t c) {
   SymLin l = { 0 };
   UOp *r = NULL;
   ScalarType s = (ScalarType)x->dtype.scalar;
-  int64_t nc;
+  int64_t nc, lo, hi;
   if (!parse_fit(x, &l) || !l.len) goto done;
   if (l.k) {   // x + k < c  ->  x < c - k
     if (__builtin_sub_overflow(c, l.k, &nc) || nc < st_min(s) || nc > st_max(s)) goto done;
     l.k = 0;
+    if (!sym_lin_fits(&l, &lo, &hi)) goto done;     // x itself must not wrap either
     r = lt(sym_lin_build(&l), uop_const_int(x->dtype, nc));
     goto done;
   }
@@ -65,11 +66,12 @@ static UOp *fold_const_lt(int64_t c, UOp *x) {
   SymLin l = { 0 };
   UOp *r = NULL;
   ScalarType s = (ScalarType)x->dtype.scalar;
-  int64_t nc;
+  int64_t nc, lo, hi;
   if (!parse_fit(x, &l) || l.len != 1) goto done;
   if (l.k) {   // c < x + k  ->  c - k < x
     if (__builtin_sub_overflow(c, l.k, &nc) || nc < st_min(s) || nc > st_max(s)) goto done;
     l.k = 0;
+    if (!sym_lin_fits(&l, &lo, &hi)) goto done;     // x itself must not wrap either
     r = lt(uop_const_int(x->dtype, nc), sym_lin_build(&l));
     goto done;
   }
@@ -106,11 +108,12 @@ static UOp *r_cmpeq_const(Match *m) {
   SymLin l = { 0 };
   UOp *r = NULL;
   ScalarType s = (ScalarType)x->dtype.scalar;
-  int64_t c = cu->arg.i, nc;
+  int64_t c = cu->arg.i, nc, lo, hi;
   if (!parse_fit(x, &l) || !l.len) goto done;
   if (l.k) {
     if (__builtin_sub_overflow(c, l.k, &nc) || nc < st_min(s) || nc > st_max(s)) goto done;
     l.k = 0;
+    if (!sym_lin_fits(&l, &lo, &hi)) goto done;     // x itself must not wrap either
     r = uop2((Op)u->op, u->dtype, sym_lin_build(&l), uop_const_int(x->dtype, nc), arg_none());
   } else if (l.len == 1 && l.data[0].coef != 1 && l.data[0].coef != 0) {
     int64_t a = l.data[0].coef;

@@ -75,7 +75,7 @@ static UOp *fold_remainder(const SymLin *l, int64_t c, bool mod) {
   }
   int64_t lo, hi;
   UOp *res = NULL;
-  if ((q.len || q.k) && sym_lin_range(&r, &lo, &hi) && lo >= 0) {
+  if ((q.len || q.k) && sym_lin_fits(&r, &lo, &hi) && lo >= 0) {
     UOp *rem = mk_op(mod, sym_lin_build(&r), c);
     res = mod ? rem : uop_add(sym_lin_build(&q), rem);
   }
