@@ -1,5 +1,6 @@
 // Realize: run a schedule (codegen + compile with a kernel cache, then launch), and DEBUG reporting
 #include "engine/realize.h"
+#include "codegen/decomp.h"
 #include "codegen/linearize.h"
 #include "uop/print.h"
 #include "base/env.h"
@@ -11,7 +12,7 @@
 #include <string.h>
 
 // kernel cache: (device, AST) -> Program. ASTs are interned and buffer-free, so equal kernels share.
-typedef struct CacheEntry { Device *dev; UOp *ast; Program *p; struct CacheEntry *next; } CacheEntry;
+typedef struct CacheEntry { Device *dev; UOp *ast; bool decomp; Program *p; struct CacheEntry *next; } CacheEntry;
 static HMap cache;                  // ast -> CacheEntry* chain
 static bool roots_on;
 EngStats eng_stats;
@@ -29,15 +30,17 @@ static void mark_cache(void *ctx) {
 
 Program *eng_get_program(Device *dev, UOp *ast) {
   if (!roots_on) { uop_gc_add_roots(mark_cache, NULL); roots_on = true; }
+  // transcendentals become polynomials when the backend lacks them, or always with TRANSCENDENTAL>=2
+  bool decomp = !dev->caps.has_transcendental || env_int("TRANSCENDENTAL", 1) >= 2;
   CacheEntry *head = HMAP_PTR(&cache, ast);
-  for (CacheEntry *e = head; e; e = e->next) if (e->dev == dev) return e->p;
-  Program *p = cg_linearize(ast);
+  for (CacheEntry *e = head; e; e = e->next) if (e->dev == dev && e->decomp == decomp) return e->p;
+  Program *p = cg_linearize(decomp ? cg_decomp(ast) : ast);
   if (tg_debug() >= 5) { LOG(5, "kernel %s:", p->name); uop_print(p->lin[p->nlin - 1]); }
   if (dev->compile(dev, p) != 0) { program_free(p); return NULL; }
   eng_stats.compiles++;
   CacheEntry *e = malloc(sizeof *e);
   TG_ASSERT(e, "out of memory");
-  *e = (CacheEntry){ dev, ast, p, head };
+  *e = (CacheEntry){ dev, ast, decomp, p, head };
   HMAP_PUT_PTR(&cache, ast, e);
   return p;
 }

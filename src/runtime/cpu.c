@@ -199,8 +199,24 @@ done:
   return rc;
 }
 
+// The host CPU's feature list (x86 "flags", arm "Features"): -march=native output depends on it, and a
+// cache directory may be shared between machines.
+static const char *cpu_features(void) {
+  static char feats[4096];
+  static bool done;
+  if (done) return feats;
+  done = true;
+  FILE *f = fopen("/proc/cpuinfo", "r");
+  if (!f) return feats;
+  char line[4096];
+  while (fgets(line, sizeof line, f))
+    if (!strncmp(line, "flags", 5) || !strncmp(line, "Features", 8)) { snprintf(feats, sizeof feats, "%s", line); break; }
+  fclose(f);
+  return feats;
+}
+
 static void key_hex(const char *src, char out[33]) {
-  const char *parts[] = { src, compiler(), cflags(), FIXED_FLAGS, compiler_version() };
+  const char *parts[] = { src, compiler(), cflags(), FIXED_FLAGS, compiler_version(), cpu_features() };
   uint64_t h1 = 0xcbf29ce484222325ULL, h2 = 0x84222325cbf29ce4ULL;
   for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
     h1 = fnv1a(h1, parts[i], strlen(parts[i]) + 1);

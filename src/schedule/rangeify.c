@@ -2,6 +2,7 @@
 #include "schedule/rangeify.h"
 #include "tensor/tensor.h"
 #include "uop/rewrite.h"
+#include "uop/symbolic.h"
 #include <string.h>
 
 UOp *rfy_index(UOp *x, UOp *valid, UOp *const *idx, int n) {
@@ -10,7 +11,10 @@ UOp *rfy_index(UOp *x, UOp *valid, UOp *const *idx, int n) {
   return uop_new(OP_INDEX, dt_deref(x->dtype), src, n + 2, arg_none());
 }
 
-UOp *rfy_range(RangeifyCtx *ctx, int64_t size, int kind) {
+UOp *rfy_range(RangeifyCtx *ctx, int64_t size, int kind, int parent) {
+  TG_ASSERT(ctx->next_range < RANGEIFY_MAX_RANGES, "rangeify: more than %d ranges", RANGEIFY_MAX_RANGES);
+  ctx->parent[ctx->next_range] = parent;
+  ctx->origin[ctx->next_range] = NULL;
   int64_t arg[2] = { ctx->next_range++, kind };
   return uop1(OP_RANGE, DT_INDEX_T, uop_iconst(size), arg_tuple(arg, 2));
 }
@@ -33,6 +37,11 @@ UOp *rfy_linear(UOp *const *idx, const int64_t *shape, int n) {
     stride *= shape[i];
   }
   return acc;
+}
+
+// The node a kernel computes: its realize point, or what a CONTIGUOUS wraps.
+bool rfy_is_root(const RangeifyCtx *ctx, const UOp *x) {
+  return x == ctx->current || (ctx->current->op == OP_CONTIGUOUS && x == ctx->current->src[0]);
 }
 
 // ---- helpers for the rules ----
@@ -134,21 +143,52 @@ static UOp *idx_pad(Match *m) {               // out of the pad's bounds the val
   return uop_where(inside, v, uop_const(v->dtype, 0));
 }
 
+// The ranges an index expression uses, as a bitmask of range ids (expressions here are small).
+static uint64_t ranges_used(UOp *e) {
+  const UOpList *t = uop_toposort(e);
+  uint64_t m = 0;
+  for (int64_t i = 0; i < t->n; i++) if (t->items[i]->op == OP_RANGE) m |= 1ull << t->items[i]->arg.tup[0];
+  return m;
+}
+
+// Inlining a reduce places it in the innermost loop its index uses. If an enclosing loop does not
+// appear in that index, the reduce would be recomputed on every trip of that loop: realize it instead.
+static int reduce_placement(RangeifyCtx *ctx, uint64_t used, bool *recompute) {
+  int at = -1;
+  for (int r = 0; r < ctx->next_range; r++) {          // deepest used range: the one whose chain holds all others
+    if (!((used >> r) & 1)) continue;
+    int depth = 0, best = 0;
+    for (int p = r; p >= 0; p = ctx->parent[p]) depth++;
+    for (int p = at; p >= 0; p = ctx->parent[p]) best++;
+    if (depth > best) at = r;
+  }
+  *recompute = false;
+  for (int p = at; p >= 0; p = ctx->parent[p]) if (!((used >> p) & 1)) *recompute = true;
+  return at;
+}
+
 static UOp *idx_reduce(Match *m) {            // fresh RANGEs over the reduced axes
   if (!is_tensor_index(B(idx))) return NULL;
   RangeifyCtx *ctx = m->ctx;
+  if (ctx->realize_instead) return NULL;      // this attempt is abandoned: stop expanding
   UOp *x = B(x), *in[TG_MAX_DIMS], *src[TG_MAX_DIMS + 1];
   const Shape *si = ushape(x->src[0]);
-  for (int i = 0; i < IDX_N(m); i++) in[i] = IDX_AT(m, i);
-  int nr = 0;
-  for (uint32_t k = 1; k < x->arg.n; k++) {
-    int ax = (int)x->arg.tup[k];
-    in[ax] = src[1 + nr++] = rfy_range(ctx, si->d[ax], 1);
+  // simplified first: a raw index can name a range it does not depend on ((i*M + j) // M is i)
+  uint64_t used = ranges_used(sym_simplify(VALID(m)));
+  for (int i = 0; i < IDX_N(m); i++) { in[i] = sym_simplify(IDX_AT(m, i)); used |= ranges_used(in[i]); }
+  bool recompute;
+  int at = reduce_placement(ctx, used, &recompute);
+  int nr = (int)x->arg.n - 1;
+  // (the kernel's own output is needed once per output element: computing it per element is no waste)
+  if (!rfy_is_root(ctx, x) && (recompute || ctx->next_range + nr > RANGEIFY_MAX_RANGES)) { ctx->realize_instead = x; return NULL; }
+  for (int k = 0; k < nr; k++) {
+    int ax = (int)x->arg.tup[1 + k];
+    in[ax] = src[1 + k] = rfy_range(ctx, si->d[ax], 1, at);
+    ctx->origin[src[1 + k]->arg.tup[0]] = x;
+    at = (int)src[1 + k]->arg.tup[0];
   }
   src[0] = rfy_index(x->src[0], VALID(m), in, IDX_N(m));
-  UOp *r = uop_new(OP_REDUCE, src[0]->dtype, src, nr + 1, arg_int(x->arg.tup[0]));
-  HMAP_PUT_PTR(&ctx->reduce_origin, src[1], x);    // keyed by its first RANGE: the REDUCE itself is rebuilt
-  return r;
+  return uop_new(OP_REDUCE, src[0]->dtype, src, nr + 1, arg_int(x->arg.tup[0]));
 }
 
 #define IDXPAT(...) UP(.ops = OPSET(OP_INDEX), PNAME(idx), .src_mode = SRC_PREFIX, UP_SRCS_(__VA_ARGS__))

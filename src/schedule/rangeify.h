@@ -10,19 +10,22 @@
  * Its dtype is x's value dtype (kernel-level INDEX nodes have pointer dtypes instead).
  * The rangeify pass pushes these INDEX nodes down to the leaves: ALU ops distribute, movement ops
  * rewrite the index expressions, REDUCE_AXIS opens fresh reduce RANGEs, and buffers become LOADs. */
-enum { RANGEIFY_MAX_BUFS = 64 };
+enum { RANGEIFY_MAX_BUFS = 64, RANGEIFY_MAX_RANGES = 48 };
 typedef struct RangeifyCtx {
   const HMap *realized;         // tensor node -> Buffer* holding its value (leaves and earlier kernels)
   UOp *current;                 // the node this kernel computes (never loaded from its own buffer)
   Buffer *bufs[RANGEIFY_MAX_BUFS];
   int nbufs;                    // DEFINE_GLOBAL slot -> buffer; slot 0 is the output
   int next_range;               // id of the next RANGE
-  HMap reduce_origin;           // first RANGE of a kernel REDUCE -> the REDUCE_AXIS it came from
+  int parent[RANGEIFY_MAX_RANGES];   // loop nest of this kernel's ranges by id: enclosing range, -1 = none
+  UOp *origin[RANGEIFY_MAX_RANGES];  // the REDUCE_AXIS each reduce range came from (NULL for output ranges)
+  UOp *realize_instead;         // set when inlining a REDUCE_AXIS would recompute it: realize it and retry
 } RangeifyCtx;
 
 UOp *rfy_index(UOp *x, UOp *valid, UOp *const *idx, int n);    // build a tensor-level INDEX
-UOp *rfy_range(RangeifyCtx *ctx, int64_t size, int kind);       // a fresh RANGE (kind 0 output, 1 reduce)
+UOp *rfy_range(RangeifyCtx *ctx, int64_t size, int kind, int parent);  // a fresh RANGE (kind 0 output, 1 reduce)
 UOp *rfy_global(RangeifyCtx *ctx, Buffer *b);                   // DEFINE_GLOBAL for b (slot by first use)
 UOp *rfy_linear(UOp *const *idx, const int64_t *shape, int n);  // row-major offset
-UOp *rfy_run(RangeifyCtx *ctx, UOp *root);                      // apply the pass
+UOp *rfy_run(RangeifyCtx *ctx, UOp *root);
+bool rfy_is_root(const RangeifyCtx *ctx, const UOp *x);         // x is what this kernel stores                      // apply the pass
 #endif

@@ -36,32 +36,39 @@ static void push_item(Schedule *s, ScheduleItem it) {
   s->items[s->n++] = it;
 }
 
-// Build the kernel that computes node x into buffer out. Returns the AST (not yet simplified);
-// *recompute is set to a REDUCE_AXIS that this kernel would recompute, if any.
+// Build the kernel that computes node x into buffer out. Returns the simplified AST, or NULL with
+// *recompute set to a REDUCE_AXIS that must get its own buffer first (see rangeify's idx_reduce).
 static UOp *build_kernel(RangeifyCtx *ctx, UOp *x, Buffer *out, UOp **recompute) {
   const Shape *s = ushape(x);
   UOp *idx[TG_MAX_DIMS];
   ctx->nbufs = 0;
   ctx->next_range = 0;
-  hmap_clear(&ctx->reduce_origin);
+  ctx->realize_instead = NULL;
   rfy_global(ctx, out);
-  for (int i = 0; i < s->ndim; i++) idx[i] = s->d[i] == 1 ? uop_iconst(0) : rfy_range(ctx, s->d[i], 0);
-  ctx->next_range = s->ndim;
-  UOp *value_node = x->op == OP_CONTIGUOUS ? x->src[0] : x;
-  if (value_node->op == OP_COPY) value_node = x;   // (copies are not kernels; handled by the caller)
+  int prev = -1;
+  for (int i = 0; i < s->ndim; i++) {         // output loops nest in axis order
+    if (s->d[i] == 1) { idx[i] = uop_iconst(0); continue; }
+    idx[i] = rfy_range(ctx, s->d[i], 0, prev);
+    prev = (int)idx[i]->arg.tup[0];
+  }
+  UOp *value_node = x->op == OP_CONTIGUOUS ? x->src[0] : x;   // (a COPY source is a realize point: it loads)
   UOp *val = rfy_index(value_node, uop_const(DT_BOOL_T, 1), idx, s->ndim);
   UOp *g = rfy_global(ctx, out);
   UOp *st = uop2(OP_STORE, DT_VOID_T, uop2(OP_INDEX, g->dtype, g, rfy_linear(idx, s->d, s->ndim), arg_none()), val, arg_none());
-  UOp *ast = rfy_run(ctx, uop1(OP_SINK, DT_VOID_T, st, arg_none()));
-  // fusion check: a reduce that would be recomputed inside loops it does not depend on gets a buffer
-  *recompute = NULL;
+  UOp *raw = rfy_run(ctx, uop1(OP_SINK, DT_VOID_T, st, arg_none()));
+  *recompute = ctx->realize_instead;
+  if (*recompute) return NULL;
+  UOp *ast = sym_simplify(raw);
+  // the same rule on the final kernel: simplification can drop a dependency the check above relied on
   Nest nest;
   nest_build(&nest, ast);
   for (int64_t i = 0; i < nest.topo->n && !*recompute; i++) {
     UOp *u = nest.topo->items[i];
-    if (u->op == OP_REDUCE && nest_recompute_factor(&nest, u) > 1) *recompute = HMAP_PTR(&ctx->reduce_origin, u->src[1]);
+    UOp *origin = u->op == OP_REDUCE ? ctx->origin[u->src[1]->arg.tup[0]] : NULL;
+    if (origin && !rfy_is_root(ctx, origin) && nest_recompute_factor(&nest, u) > 1) *recompute = origin;
   }
   nest_free(&nest);
+  if (*recompute) return NULL;
   return ast;
 }
 
@@ -78,65 +85,64 @@ static void release_bufs(HMap *bufs) {
   hmap_free(bufs);
 }
 
-// One attempt at scheduling with a given set of realize points; returns the reduce to realize next, if any.
-static UOp *try_schedule(Schedule *s, UOp *sink, HMap *want, Device *dev) {
-  HMap bufs = { 0 };                  // realize point -> Buffer (owned reference)
-  RangeifyCtx ctx = { .realized = &bufs };
-  UOp **order;
-  int n = realize_order(sink, want, &order);
-  UOp *again = NULL;
-  for (int k = 0; k < n && !again; k++) {
-    UOp *x = order[k];
-    const Shape *sh = ushape(x);
-    Buffer *out = buf_new(dev, (ScalarType)x->dtype.scalar, shape_numel(sh));
-    HMAP_PUT_PTR(&bufs, x, out);
-    if (x->op == OP_COPY) {
-      UOp *src = x->src[0];
-      Buffer *from = sched_view_buffer(src);
-      if (!from) from = HMAP_PTR(&bufs, src);
-      if (!from) { again = src; break; }          // the copy's source needs its own buffer first
-      ScheduleItem it = { .ast = NULL, .nbufs = 2, .dev = dev };
-      it.bufs = malloc(2 * sizeof(Buffer *));
-      it.bufs[0] = buf_ref(out); it.bufs[1] = buf_ref(from);
-      push_item(s, it);
-      continue;
-    }
-    ctx.current = x;
-    UOp *ast = build_kernel(&ctx, x, out, &again);
-    if (again) break;
-    ScheduleItem it = { .ast = sym_simplify(ast), .nbufs = ctx.nbufs, .dev = dev };
-    it.bufs = malloc((size_t)ctx.nbufs * sizeof(Buffer *));
-    for (int i = 0; i < ctx.nbufs; i++) it.bufs[i] = buf_ref(ctx.bufs[i]);
+// Schedule one realize point. Returns NULL when done, or a node that needs its own buffer first
+// (a reduce that inlining would recompute, or a copy's source).
+static UOp *schedule_point(Schedule *s, RangeifyCtx *ctx, HMap *bufs, UOp *x, Device *dev) {
+  if (x->op == OP_COPY) {
+    UOp *src = x->src[0];
+    Buffer *from = sched_view_buffer(src);
+    if (!from) from = HMAP_PTR(bufs, src);
+    if (!from) return src;
+    ScheduleItem it = { .ast = NULL, .nbufs = 2, .dev = dev };
+    it.bufs = malloc(2 * sizeof(Buffer *));
+    it.bufs[0] = buf_ref(HMAP_PTR(bufs, x)); it.bufs[1] = buf_ref(from);
     push_item(s, it);
+    return NULL;
   }
-  if (!again) {
-    s->nouts = (int)sink->nsrc;
-    s->outs = malloc((size_t)s->nouts * sizeof(Buffer *));
-    for (int i = 0; i < s->nouts; i++) {
-      Buffer *b = sched_view_buffer(sink->src[i]);
-      s->outs[i] = buf_ref(b ? b : HMAP_PTR(&bufs, sink->src[i]));
-    }
-  }
-  hmap_free(&ctx.reduce_origin);
-  release_bufs(&bufs);
-  free(order);
-  return again;
+  ctx->current = x;
+  UOp *first = NULL;
+  UOp *ast = build_kernel(ctx, x, HMAP_PTR(bufs, x), &first);
+  if (!ast) return first;
+  ScheduleItem it = { .ast = ast, .nbufs = ctx->nbufs, .dev = dev };
+  it.bufs = malloc((size_t)ctx->nbufs * sizeof(Buffer *));
+  for (int i = 0; i < ctx->nbufs; i++) it.bufs[i] = buf_ref(ctx->bufs[i]);
+  push_item(s, it);
+  return NULL;
 }
 
+// Realize points in dependency order. A point found to need another node realized first gets it
+// scheduled right there (that node only depends on what is already scheduled or inlined), then retries.
 int sched_create(Schedule *s, UOp **roots, int n, Device *dev) {
   memset(s, 0, sizeof *s);
   UOp *sink = uop_new(OP_SINK, DT_VOID_T, roots, n, arg_none());
-  HMap want = { 0 };
+  HMap want = { 0 }, bufs = { 0 };            // bufs: realize point -> Buffer (owned reference)
   base_realize_points(&want, sink);
-  for (int attempt = 0;; attempt++) {
-    UOp *extra = try_schedule(s, sink, &want, dev);
-    if (!extra) break;
-    TG_ASSERT(!hmap_get(&want, (uint64_t)(uintptr_t)extra, NULL), "scheduler: %s already realized", op_name((Op)extra->op));
-    LOG(5, "schedule: realizing %s to avoid recomputation", op_name((Op)extra->op));
-    HMAP_PUT_PTR(&want, extra, 1);
-    sched_free(s);
+  RangeifyCtx ctx = { .realized = &bufs };
+  UOp **order;
+  int npoints = realize_order(sink, &want, &order);
+  VEC(UOp *) pending = { 0 };
+  for (int k = 0; k < npoints; k++) {
+    vec_push(&pending, order[k]);
+    while (pending.len) {
+      UOp *x = vec_last(&pending);
+      if (!HMAP_PTR(&bufs, x)) HMAP_PUT_PTR(&bufs, x, buf_new(dev, (ScalarType)x->dtype.scalar, shape_numel(ushape(x))));
+      UOp *first = schedule_point(s, &ctx, &bufs, x, dev);
+      if (!first) { pending.len--; continue; }
+      TG_ASSERT(!HMAP_PTR(&bufs, first), "scheduler: %s needs a node that already has a buffer", op_name((Op)x->op));
+      LOG(5, "schedule: realizing %s first, so %s does not recompute it", op_name((Op)first->op), op_name((Op)x->op));
+      vec_push(&pending, first);
+    }
   }
+  s->nouts = (int)sink->nsrc;
+  s->outs = malloc((size_t)s->nouts * sizeof(Buffer *));
+  for (int i = 0; i < s->nouts; i++) {
+    Buffer *b = sched_view_buffer(sink->src[i]);
+    s->outs[i] = buf_ref(b ? b : HMAP_PTR(&bufs, sink->src[i]));
+  }
+  vec_free(&pending);
+  release_bufs(&bufs);
   hmap_free(&want);
+  free(order);
   LOG(1, "scheduled %d kernels on %s", s->n, dev->name);
   return 0;
 }

@@ -100,7 +100,7 @@ tg_tensor *tg_one_hot(tg_tensor *t, int64_t num_classes) {
   int64_t sh[TG_MAX_DIMS];
   for (int i = 0; i < t->ndim; i++) sh[i] = 1;
   sh[t->ndim] = num_classes;
-  tg_tensor *ar = tg_reshape(tg_arange(0, (double)num_classes, 1, TG_INT64), sh, t->ndim + 1);
+  tg_tensor *ar = tg_reshape(t_arange_on(t, 0, 1, num_classes, TG_INT64), sh, t->ndim + 1);
   return tg_cast(tg_eq(tg_unsqueeze(t, -1), ar), TG_INT64);
 }
 
@@ -122,7 +122,7 @@ tg_tensor *tg_gather(tg_tensor *t, int axis, tg_tensor *index) {
   tg_tensor *ix = tg_unsqueeze(index, a + 1);                              // (..., m, 1, ...)
   int64_t sh[TG_MAX_DIMS + 1];
   for (int d = 0; d <= t->ndim; d++) sh[d] = d == a + 1 ? t->shape[a] : 1;
-  tg_tensor *ar = tg_reshape(tg_arange(0, (double)t->shape[a], 1, tg_get_dtype(index)), sh, t->ndim + 1);
+  tg_tensor *ar = tg_reshape(t_arange_on(index, 0, 1, t->shape[a], tg_get_dtype(index)), sh, t->ndim + 1);
   int ax = a + 1;
   return tg_cast(tg_sum(tg_where(tg_eq(ix, ar), x, tg_zeros_like(x)), &ax, 1, false), tg_get_dtype(t));
 }

@@ -28,11 +28,10 @@ static Device *default_device(const char *fn) {
   return d;
 }
 
-// a tensor backed by a fresh buffer, optionally filled from host memory
-static tg_tensor *buffer_tensor(const char *fn, const void *data, tg_dtype dt, const int64_t *shape, int ndim) {
+// a tensor backed by a fresh buffer on d (NULL: the default device), optionally filled from host memory
+static tg_tensor *buffer_tensor(const char *fn, const void *data, tg_dtype dt, const int64_t *shape, int ndim, Device *d) {
   if (!valid_dtype(fn, dt) || !valid_shape(fn, shape, ndim)) return NULL;
-  Device *d = default_device(fn);
-  if (!d) return NULL;
+  if (!d && !(d = default_device(fn))) return NULL;
   Shape s = shape_of(shape, ndim);
   int64_t n = shape_numel(&s);
   Buffer *b = buf_new(d, (ScalarType)dt, n);
@@ -45,10 +44,10 @@ static tg_tensor *buffer_tensor(const char *fn, const void *data, tg_dtype dt, c
 
 tg_tensor *tg_from_data(const void *data, tg_dtype dt, const int64_t *shape, int ndim) {
   if (!data) { tg_set_error("tg_from_data: data is NULL"); return NULL; }
-  return buffer_tensor("tg_from_data", data, dt, shape, ndim);
+  return buffer_tensor("tg_from_data", data, dt, shape, ndim, NULL);
 }
 
-tg_tensor *tg_empty(const int64_t *shape, int ndim, tg_dtype dt) { return buffer_tensor("tg_empty", NULL, dt, shape, ndim); }
+tg_tensor *tg_empty(const int64_t *shape, int ndim, tg_dtype dt) { return buffer_tensor("tg_empty", NULL, dt, shape, ndim, NULL); }
 
 tg_tensor *tg_full(const int64_t *shape, int ndim, double value, tg_dtype dt) {
   if (!valid_dtype("tg_full", dt) || !valid_shape("tg_full", shape, ndim)) return NULL;
@@ -67,7 +66,7 @@ tg_tensor *tg_ones_like(tg_tensor *t) { return tg_full_like(t, 1); }
 
 // Ranges are computed on the host in double and rounded once to the dtype (torch computes them the
 // same way for float32), then uploaded.
-static tg_tensor *host_series(const char *fn, double start, double step, int64_t n, tg_dtype dt) {
+static tg_tensor *host_series(const char *fn, double start, double step, int64_t n, tg_dtype dt, Device *dev) {
   if (!valid_dtype(fn, dt)) return NULL;
   size_t isz = (size_t)st_itemsize((ScalarType)dt);
   unsigned char *buf = malloc(n ? (size_t)n * isz : 1);
@@ -101,7 +100,7 @@ static tg_tensor *host_series(const char *fn, double start, double step, int64_t
     }
     }
   }
-  tg_tensor *t = buffer_tensor(fn, buf, dt, (int64_t[]){ n }, 1);
+  tg_tensor *t = buffer_tensor(fn, buf, dt, (int64_t[]){ n }, 1, dev);
   free(buf);
   return t;
 }
@@ -110,12 +109,17 @@ tg_tensor *tg_arange(double start, double stop, double step, tg_dtype dt) {
   if (step == 0 || isnan(start) || isnan(stop) || isnan(step)) { tg_set_error("tg_arange: step must be nonzero and bounds finite (start %g, stop %g, step %g)", start, stop, step); return NULL; }
   double n = ceil((stop - start) / step);
   if (n > 1e12) { tg_set_error("tg_arange: %g elements is too many", n); return NULL; }
-  return host_series("tg_arange", start, step, n > 0 ? (int64_t)n : 0, dt);
+  return host_series("tg_arange", start, step, n > 0 ? (int64_t)n : 0, dt, NULL);
 }
 
 tg_tensor *tg_linspace(double start, double stop, int64_t steps, tg_dtype dt) {
   if (steps < 0) { tg_set_error("tg_linspace: steps must be >= 0, got %lld", (long long)steps); return NULL; }
-  return host_series("tg_linspace", start, steps > 1 ? (stop - start) / (double)(steps - 1) : 0, steps, dt);
+  return host_series("tg_linspace", start, steps > 1 ? (stop - start) / (double)(steps - 1) : 0, steps, dt, NULL);
+}
+
+// start, start + step, ... (n values) on like's device: index helpers of ops whose inputs may live on any device
+tg_tensor *t_arange_on(const tg_tensor *like, double start, double step, int64_t n, tg_dtype dt) {
+  return like ? host_series("t_arange_on", start, step, n > 0 ? n : 0, dt, like->dev) : NULL;
 }
 
 tg_tensor *tg_eye(int64_t n, tg_dtype dt) {

@@ -42,22 +42,22 @@ static ScalarType promote(const char *fn, ScalarType a, ScalarType b) {
 }
 
 // Prepare two operands: same shape (broadcast), same dtype (promoted). Returns false on error.
-typedef struct { UOp *a, *b; Shape shape; ScalarType dt; Device *dev; } Operands;
+typedef struct { UOp *a, *b; Shape shape; ScalarType dt, adt, bdt; Device *dev; } Operands;   // adt, bdt: before promotion
 static bool operands(const char *fn, tg_tensor *a, tg_tensor *b, Operands *o) {
   if (!t_check_inputs(fn, 2, a, b) || !same_device(fn, a, b) || !broadcast_shape(fn, a, b, &o->shape)) return false;
   if ((o->dt = promote(fn, a->dtype, b->dtype)) == DT_VOID) return false;
   o->a = t_cast(t_broadcast_to(a, &o->shape), o->dt);
   o->b = t_cast(t_broadcast_to(b, &o->shape), o->dt);
+  o->adt = a->dtype; o->bdt = b->dtype;
   o->dev = a->dev;
   return true;
 }
 
-// A scalar counts as a Python int when it is integral, else as a float (see README).
+// A scalar counts as a Python int when it is integral, else as a float (see README): bool op 1 is int64, as torch.
 tg_tensor *t_scalar_like(tg_tensor *t, double v) {
   if (!t) return NULL;
   bool is_float = v != floor(v) || isinf(v) || isnan(v);
   ScalarType dt = st_promote_scalar(t->dtype, is_float, !is_float);
-  if (t->dtype == DT_BOOL && !is_float && (v == 0 || v == 1)) dt = DT_BOOL;
   return tensor_wrap(uop_const(dt_scalar(dt), v), t->dev);
 }
 
@@ -69,7 +69,7 @@ typedef UOp *(*BinFn)(const char *fn, Operands *o);
 
 static UOp *add_(const char *fn, Operands *o) { (void)fn; return uop_add(o->a, o->b); }
 static UOp *sub_(const char *fn, Operands *o) {
-  if (o->dt == DT_BOOL) { tg_set_error("%s: subtraction of bool tensors is not supported (as torch)", fn); return NULL; }
+  if (o->adt == DT_BOOL || o->bdt == DT_BOOL) { tg_set_error("%s: subtraction with a bool tensor is not supported (as torch)", fn); return NULL; }
   return uop_sub(o->a, o->b);
 }
 static UOp *mul_(const char *fn, Operands *o) { (void)fn; return o->dt == DT_BOOL ? uop_and(o->a, o->b) : uop_mul(o->a, o->b); }

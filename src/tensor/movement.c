@@ -208,6 +208,6 @@ tg_tensor *tg_unsqueeze(tg_tensor *t, int axis) {
 tg_tensor *tg_contiguous(tg_tensor *t) {
   if (!t_check_inputs("tg_contiguous", 1, t)) return NULL;
   UOp *v = t->uop->op == OP_RESHAPE ? t->uop->src[0] : t->uop;
-  if (v->op == OP_BUFFER) return t;     // already a row-major buffer
+  if (v->op == OP_BUFFER || v->op == OP_CONTIGUOUS) return t;     // already (or about to be) a row-major buffer
   return tensor_wrap(uop1(OP_CONTIGUOUS, t->uop->dtype, t->uop, arg_none()), t->dev);
 }

@@ -170,8 +170,8 @@ tg_tensor *tg_scaled_dot_product_attention(tg_tensor *q, tg_tensor *k, tg_tensor
   if (!s) return NULL;
   if (causal) {
     int64_t L = s->shape[s->ndim - 2], S = s->shape[s->ndim - 1];
-    tg_tensor *r = tg_reshape(tg_arange(0, (double)L, 1, TG_INT32), TG_SHAPE(L, 1));
-    tg_tensor *c = tg_reshape(tg_arange(0, (double)S, 1, TG_INT32), TG_SHAPE(1, S));
+    tg_tensor *r = tg_reshape(t_arange_on(s, 0, 1, L, TG_INT32), TG_SHAPE(L, 1));
+    tg_tensor *c = tg_reshape(t_arange_on(s, 0, 1, S, TG_INT32), TG_SHAPE(1, S));
     s = tg_where(tg_ge(r, c), s, tg_full_like(s, -INFINITY));
   }
   if (mask) s = mask->dtype == DT_BOOL ? tg_where(mask, s, tg_full_like(s, -INFINITY)) : tg_add(s, mask);

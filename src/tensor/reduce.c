@@ -62,11 +62,27 @@ tg_tensor *tg_sum(tg_tensor *t, const int *axes, int naxes, bool keepdim) {
 tg_tensor *tg_prod(tg_tensor *t, const int *axes, int naxes, bool keepdim) {
   return reduce("tg_prod", t, OP_MUL, axes, naxes, keepdim, t ? sum_dtype(t->dtype) : DT_FLOAT32);
 }
-tg_tensor *tg_max(tg_tensor *t, const int *axes, int naxes, bool keepdim) {
+// max and min have no identity: reducing an empty axis is an error, as torch (any/all reduce with max internally)
+static bool nonempty_axes(const char *fn, const tg_tensor *t, const int *axes, int naxes) {
+  Axes ax;
+  if (!t_check_inputs(fn, 1, t) || !norm_axes(fn, t, axes, naxes, &ax)) return false;
+  for (int i = 0; i < ax.n; i++)
+    if (t->shape[ax.axes[i]] == 0) {
+      char s[256];
+      shape_str(t->shape, t->ndim, s, sizeof s);
+      tg_set_error("%s: reducing the empty axis %d of shape %s (no identity)", fn, ax.axes[i], s);
+      return false;
+    }
+  return true;
+}
+static tg_tensor *max_reduce(tg_tensor *t, const int *axes, int naxes, bool keepdim) {
   return reduce("tg_max", t, OP_MAX, axes, naxes, keepdim, t ? t->dtype : DT_FLOAT32);
 }
+tg_tensor *tg_max(tg_tensor *t, const int *axes, int naxes, bool keepdim) {
+  return nonempty_axes("tg_max", t, axes, naxes) ? max_reduce(t, axes, naxes, keepdim) : NULL;
+}
 tg_tensor *tg_min(tg_tensor *t, const int *axes, int naxes, bool keepdim) {
-  if (!t_check_inputs("tg_min", 1, t)) return NULL;
+  if (!nonempty_axes("tg_min", t, axes, naxes)) return NULL;
   if (t->dtype == DT_BOOL) return tg_logical_not(tg_max(tg_logical_not(t), axes, naxes, keepdim));
   if (st_is_unsigned(t->dtype)) {       // min(x) = ~max(~x) for unsigned
     tg_tensor *m = tg_max(tg_bitwise_xor(t, tg_cast(t_scalar_like(t, -1), (tg_dtype)t->dtype)), axes, naxes, keepdim);
@@ -74,7 +90,7 @@ tg_tensor *tg_min(tg_tensor *t, const int *axes, int naxes, bool keepdim) {
   }
   return tg_neg(tg_max(tg_neg(t), axes, naxes, keepdim));
 }
-tg_tensor *tg_any(tg_tensor *t, const int *axes, int naxes, bool keepdim) { return tg_max(tg_cast(t, TG_BOOL), axes, naxes, keepdim); }
+tg_tensor *tg_any(tg_tensor *t, const int *axes, int naxes, bool keepdim) { return max_reduce(tg_cast(t, TG_BOOL), axes, naxes, keepdim); }
 tg_tensor *tg_all(tg_tensor *t, const int *axes, int naxes, bool keepdim) { return tg_logical_not(tg_any(tg_logical_not(t), axes, naxes, keepdim)); }
 
 static int64_t reduced_count(const tg_tensor *t, const int *axes, int naxes) {
@@ -119,7 +135,7 @@ static tg_tensor *arg_reduce(const char *fn, tg_tensor *t, int axis, bool keepdi
   tg_tensor *hit = tg_bitwise_or(tg_eq(x, m), tg_bitwise_and(tg_isnan(x), tg_isnan(m)));
   int64_t sh[TG_MAX_DIMS];
   for (int i = 0; i < x->ndim; i++) sh[i] = i == a ? n : 1;
-  tg_tensor *rev = tg_reshape(tg_arange((double)n, 0, -1, TG_INT64), sh, x->ndim);   // n, n-1, ..., 1
+  tg_tensor *rev = tg_reshape(t_arange_on(x, (double)n, -1, n, TG_INT64), sh, x->ndim);   // n, n-1, ..., 1
   tg_tensor *best = tg_max(tg_where(hit, rev, tg_zeros_like(rev)), &a, 1, keepdim && t->ndim > 0);
   tg_tensor *r = tg_rsub_s(best, (double)n);
   return t->ndim == 0 ? tg_reshape(r, NULL, 0) : r;

@@ -45,6 +45,7 @@ UOp *t_cast(UOp *u, ScalarType dt);
 struct Shape;
 UOp *t_broadcast_to(const tg_tensor *t, const struct Shape *s);   // reshape + expand to s
 tg_tensor *t_scalar_like(tg_tensor *t, double v);              // 0-d scalar operand for t (torch rules)
+tg_tensor *t_arange_on(const tg_tensor *like, double start, double step, int64_t n, tg_dtype dt);   // on like's device
 
 // ---- validation helpers that record the error and return false ----
 bool t_check_inputs(const char *fn, int n, ...);        // all non-NULL (keeps the first error)

@@ -53,8 +53,8 @@ tg_tensor *tg_abs(tg_tensor *t) {
 }
 tg_tensor *tg_sign(tg_tensor *t) {
   IN("tg_sign", t);
-  tg_tensor *zero = tg_mul_s(t, 0);                            // 0, or NaN for NaN inputs
   if (t->dtype == DT_BOOL) return t;
+  tg_tensor *zero = st_is_float(t->dtype) ? tg_where(tg_isnan(t), t, tg_zeros_like(t)) : tg_zeros_like(t);   // NaN stays NaN
   return tg_where(tg_gt_s(t, 0), tg_add_s(zero, 1), tg_where(tg_lt_s(t, 0), tg_sub_s(zero, 1), zero));
 }
 tg_tensor *tg_floor(tg_tensor *t) {
@@ -77,9 +77,13 @@ tg_tensor *tg_round(tg_tensor *t) {      // half to even, as torch
   tg_tensor *up = tg_bitwise_or(tg_gt_s(d, 0.5), tg_bitwise_and(tg_eq_s(d, 0.5), odd));
   return tg_where(up, tg_add_s(f, 1), f);
 }
-tg_tensor *tg_erf(tg_tensor *t) {        // Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7)
+tg_tensor *tg_erf(tg_tensor *t) {        // Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7); Taylor series near 0
   t = floatish(t);
   IN("tg_erf", t);
+  // 1 - p*exp(-x^2) cancels near 0 (relative error unbounded, wrong sign in float16): 2/sqrt(pi) (x - x^3/3 + x^5/10 - x^7/42)
+  tg_tensor *x2 = tg_mul(t, t), *s = tg_add_s(tg_mul_s(x2, -1.0 / 42), 1.0 / 10);
+  s = tg_add_s(tg_mul(s, x2), -1.0 / 3);
+  s = tg_mul_s(tg_mul(t, tg_add_s(tg_mul(s, x2), 1)), 2 / sqrt(M_PI));
   tg_tensor *x = tg_abs(t), *k = tg_reciprocal(tg_add_s(tg_mul_s(x, 0.3275911), 1));
   tg_tensor *p = tg_mul_s(k, 1.061405429);
   p = tg_mul(tg_add_s(p, -1.453152027), k);
@@ -87,7 +91,7 @@ tg_tensor *tg_erf(tg_tensor *t) {        // Abramowitz & Stegun 7.1.26 (|error| 
   p = tg_mul(tg_add_s(p, -0.284496736), k);
   p = tg_mul(tg_add_s(p, 0.254829592), k);
   tg_tensor *y = tg_rsub_s(tg_mul(p, tg_exp(tg_neg(tg_mul(x, x)))), 1);
-  return tg_mul(tg_sign(t), y);
+  return tg_where(tg_lt_s(x, 0.125), s, tg_mul(tg_sign(t), y));
 }
 tg_tensor *tg_isnan(tg_tensor *t) { return tg_ne(t, t); }
 tg_tensor *tg_isinf(tg_tensor *t) { return tg_eq_s(tg_abs(t), INFINITY); }

@@ -1,5 +1,6 @@
 // Symbolic comparisons and selects: folding x<c, x!=c, where(), and simplifying under a known-valid condition
 #include "uop/symbolic_internal.h"
+#include "base/error.h"
 #include "base/vec.h"
 #include <stdlib.h>
 #include <stdio.h>
@@ -187,10 +188,38 @@ static int collect_bounds(UOp *cond, bool negate, Bound *out, int n, int max) {
   return n;
 }
 
+// The gate of a memory access (INDEX(buf, offset, gate)) guards the access itself, so facts that only hold where a
+// value is used (a WHERE's condition) must not simplify it away: where(c, LOAD(INDEX(buf, i, c)), 0) keeps its gate,
+// or the load reads out of bounds where c is false. While the WHERE rules work, gates hide behind placeholders.
+enum { MAX_GATES = 16 };
+typedef struct { UOp *gate[MAX_GATES], *ph[MAX_GATES]; int n; } Gates;
+static UOp *hide_gates(UOp *x, Gates *g) {
+  g->n = 0;
+  const UOpList *topo = uop_toposort(x);
+  for (int64_t i = 0; i < topo->n; i++) {
+    UOp *u = topo->items[i];
+    if (u->op != OP_INDEX || !dt_is_ptr(u->dtype) || u->nsrc < 3 || u->src[2]->dtype.scalar != DT_BOOL) continue;
+    int j = 0;
+    while (j < g->n && g->gate[j] != u->src[2]) j++;
+    if (j < g->n) continue;
+    TG_ASSERT(g->n < MAX_GATES, "symbolic: more than %d gated loads under one WHERE", MAX_GATES);
+    static uint64_t fresh;
+    char name[48];
+    snprintf(name, sizeof name, "\x01gate%llu", (unsigned long long)++fresh);
+    int64_t bnd[2] = { 0, 1 };
+    g->gate[g->n] = u->src[2];
+    g->ph[g->n++] = uop0(OP_DEFINE_VAR, DT_BOOL_T, (Arg){ .kind = ARG_VAR, .n = 2, .tup = bnd, .str = name });
+  }
+  return g->n ? sym_substitute(x, g->gate, g->ph, g->n) : x;
+}
+static UOp *show_gates(UOp *x, const Gates *g) { return g->n ? sym_substitute(x, g->ph, g->gate, g->n) : x; }
+
 // simplify x given that every bound holds: substitute each bounded X by a fresh variable with
 // the tighter range, simplify, substitute back, simplify. Only accepted if x gets smaller.
-static UOp *given_bounds(UOp *x, Bound *bs, int n) {
+static UOp *given_bounds(UOp *x0, Bound *bs, int n) {
   UOp *from[8], *to[8];
+  Gates gates;
+  UOp *x = hide_gates(x0, &gates);
   int k = 0;
   for (int i = 0; i < n; i++) {
     UOp *X = bs[i].x;
@@ -206,8 +235,8 @@ static UOp *given_bounds(UOp *x, Bound *bs, int n) {
   }
   if (!k) return NULL;
   UOp *y = sym_simplify(sym_substitute(x, from, to, k));
-  y = sym_simplify(sym_substitute(y, to, from, k));
-  if (y == x || sym_count_nodes(y, INT64_MAX) >= sym_count_nodes(x, INT64_MAX)) return NULL;
+  y = sym_simplify(show_gates(sym_substitute(y, to, from, k), &gates));
+  if (y == x0 || sym_count_nodes(y, INT64_MAX) >= sym_count_nodes(x0, INT64_MAX)) return NULL;
   return y;
 }
 
@@ -226,10 +255,12 @@ static UOp *r_where_valid(Match *m) {
 static UOp *r_where_closure(Match *m) {
   UOp *u = m->root, *c = u->src[0], *t = u->src[1], *f = u->src[2];
   if (c->op == OP_CONST || c->dtype.count != 1) return NULL;
-  bool in_t = sym_contains(t, c), in_f = sym_contains(f, c);
+  Gates gt, gf;
+  UOp *ht = hide_gates(t, &gt), *hf = hide_gates(f, &gf);
+  bool in_t = sym_contains(ht, c), in_f = sym_contains(hf, c);
   if (!in_t && !in_f) return NULL;
   UOp *tr = uop_const(c->dtype, 1), *fa = uop_const(c->dtype, 0);
-  return uop_where(c, in_t ? sym_substitute(t, &c, &tr, 1) : t, in_f ? sym_substitute(f, &c, &fa, 1) : f);
+  return uop_where(c, in_t ? show_gates(sym_substitute(ht, &c, &tr, 1), &gt) : t, in_f ? show_gates(sym_substitute(hf, &c, &fa, 1), &gf) : f);
 }
 
 // a & b & ...: simplify each clause given the bounds the others state (in turn, so two clauses
