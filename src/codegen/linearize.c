@@ -154,6 +154,23 @@ static int cmp_slot(const void *a, const void *b) {
   return x->arg.kind == ARG_INT && y->arg.kind == ARG_INT ? (x->arg.i > y->arg.i) - (x->arg.i < y->arg.i) : (x->id > y->id) - (x->id < y->id);
 }
 
+// Work estimates for DEBUG=2: ALU ops and global bytes moved, each times its loops' trip counts.
+static void estimate(Program *p) {
+  double mult[NEST_MAX_RANGES * 2 + 2] = { 1 };
+  int depth = 0;
+  for (int i = 0; i < p->nlin; i++) {
+    UOp *u = p->lin[i];
+    if (u->op == OP_RANGE) {
+      int64_t n = u->src[0]->op == OP_CONST ? u->src[0]->arg.i : 1;
+      if (depth + 1 < (int)(sizeof mult / sizeof *mult)) { mult[depth + 1] = mult[depth] * (double)n; depth++; }
+    } else if (u->op == OP_END) depth = depth > 0 ? depth - 1 : 0;
+    else if (op_is_alu((Op)u->op) && u->op != OP_CAST && u->op != OP_BITCAST && !dt_is_ptr(u->dtype) &&
+             u->dtype.scalar != DT_INDEX) p->est_flops += mult[depth] * (u->op == OP_MULACC ? 2 : 1);
+    else if ((u->op == OP_LOAD || u->op == OP_STORE) && u->src[0]->src[0]->op == OP_DEFINE_GLOBAL)
+      p->est_bytes += mult[depth] * st_itemsize((ScalarType)u->src[0]->dtype.scalar);
+  }
+}
+
 Program *cg_linearize(UOp *ast) {
   Lin *L = calloc(1, sizeof *L);
   TG_ASSERT(L, "out of memory");
@@ -191,6 +208,7 @@ Program *cg_linearize(UOp *ast) {
     if (p->par_size < 0) p->par_range = NULL;
   }
   kernel_name(L, p);
+  estimate(p);
   for (int i = 0; i <= NEST_MAX_RANGES; i++) vec_free(&L->bucket[i]);
   vec_free(&L->defs); vec_free(&L->body); vec_free(&L->consts);
   hmap_free(&L->emitted);

@@ -81,7 +81,11 @@ int eng_run(Schedule *s) {
     if (it->dev->exec(it->dev, p, it->bufs, NULL) != 0) return -1;
     eng_stats.kernels++;
     if (tg_debug() >= 2)
-      fprintf(stderr, "  %-6s %-32s par %-8lld %9.2f us\n", it->dev->name, p->name, (long long)p->par_size, (time_s() - t0) * 1e6);
+    {
+      double dt = time_s() - t0;
+      fprintf(stderr, "  %-6s %-32s par %-8lld %9.2f us  %8.2f GFLOP/s  %8.2f GB/s\n", it->dev->name, p->name,
+              (long long)p->par_size, dt * 1e6, p->est_flops / dt * 1e-9, p->est_bytes / dt * 1e-9);
+    }
   }
   return 0;
 }
