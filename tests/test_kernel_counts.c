@@ -44,6 +44,7 @@
  *   shared contiguous, 2 reduce outputs        3    3
  *   2 independent outputs                      2    2
  *   2 elementwise outputs of one input         2    2
+ *   x(5,1,5).expand(5,2,5).max(0) + y(2,5)     1    1
  * Known gaps (ours > tinygrad), not asserted:
  *   pad+flip+shrink, no contiguous              0    1   tinygrad leaves a realized graph of movement ops on a buffer
  *                                                         (pad included) lazy, with no kernel; tg_realize always
@@ -105,6 +106,11 @@ static int g_shared_contig(tg_tensor *x, tg_tensor **o) {
   return 2;
 }
 static int g_two_indep(tg_tensor *x, tg_tensor **o) { o[0] = tg_sum(x, ax1, 1, false); o[1] = tg_mul_s(E(TG_SHAPE(16, 16)), 3); return 2; }
+static int g_expand_reduce(tg_tensor *x, tg_tensor **o) {   // the reduce is needed once per output element
+  (void)x;
+  o[0] = tg_add(tg_max(tg_expand(E(TG_SHAPE(5, 1, 5)), TG_SHAPE(5, 2, 5)), ax0, 1, false), E(TG_SHAPE(2, 5)));
+  return 1;
+}
 static int g_two_ew(tg_tensor *x, tg_tensor **o) { o[0] = tg_add_s(x, 1); o[1] = tg_mul_s(x, 2); return 2; }
 
 static const Row rows[] = {
@@ -142,6 +148,7 @@ static const Row rows[] = {
   { "shared contiguous, 2 outputs", 3, g_shared_contig, false },
   { "2 independent outputs", 2, g_two_indep, false },
   { "2 elementwise outputs", 2, g_two_ew, false },
+  { "max of an expand + (2,5)", 1, g_expand_reduce, false },
   { "pad+flip+shrink, no contiguous", 0, g_pad_flip_shrink_view, true },   // known gap, see the table
 };
 

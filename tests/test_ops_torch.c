@@ -577,7 +577,7 @@ static void test_binary(TestRng *r) {
     for (int i = 0; i < NBINARY; i++) {
       const char *n = binary_ops[i].name;
       In a, b;
-      if (!strcmp(n, "pow")) { a = GEN(r, idt[d], K_SMALL, 3, 4); b = GEN(r, idt[d], K_SHIFT, 3, 4); b = gen(r, idt[d], (const int64_t[]){ 3, 4 }, 2, K_SHIFT, 4); }
+      if (!strcmp(n, "pow")) { a = GEN(r, idt[d], K_SMALL, 3, 4); b = gen(r, idt[d], (const int64_t[]){ 3, 4 }, 2, K_SHIFT, 4); }
       else if (!strcmp(n, "lshift")) { a = gen(r, idt[d], (const int64_t[]){ 3, 4 }, 2, K_SHIFT, 16); b = gen(r, idt[d], (const int64_t[]){ 3, 4 }, 2, K_SHIFT, 3); }
       else if (!strcmp(n, "rshift")) { a = GEN(r, idt[d], K_WIDE, 3, 4); b = gen(r, idt[d], (const int64_t[]){ 3, 4 }, 2, K_SHIFT, 7); }
       else if (is_divlike(n)) { a = GEN(r, idt[d], d == 0 || d == 3 ? K_NORM : K_WIDE, 3, 4); b = GEN(r, idt[d], K_NONZERO, 3, 4); }

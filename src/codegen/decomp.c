@@ -4,15 +4,19 @@
 #include <math.h>
 #include <string.h>
 
-/* The algorithms follow tinygrad's codegen/decomp/transcendental.py (from SLEEF, arXiv:2001.09258):
- * xexp2 (round, polynomial on [-1/2, 1/2], scale by 2^q in two steps), xlog2 (frexp-like split at 0.75,
- * odd polynomial in (m-1)/(m+1)), xsin (Cody-Waite reduction by pi for small arguments, Payne-Hanek
- * for large). Differences from tinygrad, each for accuracy: Payne-Hanek here rounds to the nearest
- * quadrant (|r| <= pi/4) and uses a cosine polynomial for odd quadrants (tinygrad adds pi/2 back,
- * which loses precision when r is near 0), uses the full 53-bit mantissa for float64 (two 32-bit
- * partial products) with a 1/(2pi) table covering every float64 exponent, and splits r = f * pi/2 in
- * a head and tail product; SQRT is a Newton iteration on 1/sqrt plus one correction step (tinygrad
- * uses pow(x, 0.5) = exp2(log2(x)/2), a few ulp). */
+/* Modelled on tinygrad's codegen/decomp/transcendental.py (from SLEEF, arXiv:2001.09258). EXP2 is tinygrad's
+ * xexp2: round, a polynomial on [-1/2, 1/2], scale by 2^q in two steps. Where tinygrad's version measured
+ * worse than ~1 ulp, this file differs:
+ * - LOG2: tinygrad's split at 0.75 cancels (3.5 ulp near 0.749); here fdlibm's e_log2: 1+f in
+ *   [sqrt(2)/2, sqrt(2)), log1p's s = f/(2+f) polynomial, f split in head and tail.
+ * - SIN: tinygrad's Cody-Waite adds a 4th pi part from SLEEF's other split (sin(pi) 17000 ulp off), and its
+ *   sin polynomial on [-pi/2, pi/2] is 2.4 ulp; its Payne-Hanek keeps 32 mantissa bits (float64 wrong) and
+ *   adds pi/2 back to r (loses r's low bits). Here every |x| >= 0.78 goes through Payne-Hanek in integer
+ *   arithmetic: x/(2pi) mod 1 to 128 bits (all 53 mantissa bits, a 1/(2pi) table for every exponent),
+ *   rounded to the nearest quadrant, r = x - q*pi/2 in [-pi/4, pi/4] as a head + tail pair, then
+ *   fdlibm-style sin/cos kernels that add the leading term last.
+ * - SQRT: tinygrad uses pow(x, 0.5) = exp2(log2(x)/2) (a few ulp); here Newton's iteration on 1/sqrt from
+ *   the bit-level estimate, then one correction of x*y. */
 
 typedef struct { ScalarType f, i, u; int mbits, bias; } FInfo;
 static FInfo finfo(ScalarType f) {

@@ -14,6 +14,7 @@ UOp *rfy_index(UOp *x, UOp *valid, UOp *const *idx, int n) {
 UOp *rfy_range(RangeifyCtx *ctx, int64_t size, int kind, int parent) {
   TG_ASSERT(ctx->next_range < RANGEIFY_MAX_RANGES, "rangeify: more than %d ranges", RANGEIFY_MAX_RANGES);
   ctx->parent[ctx->next_range] = parent;
+  ctx->size[ctx->next_range] = size;
   ctx->origin[ctx->next_range] = NULL;
   int64_t arg[2] = { ctx->next_range++, kind };
   return uop1(OP_RANGE, DT_INDEX_T, uop_iconst(size), arg_tuple(arg, 2));
@@ -152,8 +153,10 @@ static uint64_t ranges_used(UOp *e) {
 }
 
 // Inlining a reduce places it in the innermost loop its index uses. If an enclosing loop does not
-// appear in that index, the reduce would be recomputed on every trip of that loop: realize it instead.
-static int reduce_placement(RangeifyCtx *ctx, uint64_t used, bool *recompute) {
+// appear in that index, the reduce may be recomputed on every trip of that loop: when the loops around it
+// run more often than the reduce has output elements, realize it instead. (When they do not, the unused
+// loop is an expand inside the reduce's own input, x.expand(...).max(0) + y: each element is computed once.)
+static int reduce_placement(RangeifyCtx *ctx, uint64_t used, int64_t numel, bool *recompute) {
   int at = -1;
   for (int r = 0; r < ctx->next_range; r++) {          // deepest used range: the one whose chain holds all others
     if (!((used >> r) & 1)) continue;
@@ -162,8 +165,13 @@ static int reduce_placement(RangeifyCtx *ctx, uint64_t used, bool *recompute) {
     for (int p = at; p >= 0; p = ctx->parent[p]) best++;
     if (depth > best) at = r;
   }
-  *recompute = false;
-  for (int p = at; p >= 0; p = ctx->parent[p]) if (!((used >> p) & 1)) *recompute = true;
+  bool unused = false;
+  int64_t trips = 1;
+  for (int p = at; p >= 0; p = ctx->parent[p]) {
+    if (!((used >> p) & 1)) unused = true;
+    if (trips <= numel) trips *= ctx->size[p];
+  }
+  *recompute = unused && trips > numel;
   return at;
 }
 
@@ -177,7 +185,7 @@ static UOp *idx_reduce(Match *m) {            // fresh RANGEs over the reduced a
   uint64_t used = ranges_used(sym_simplify(VALID(m)));
   for (int i = 0; i < IDX_N(m); i++) { in[i] = sym_simplify(IDX_AT(m, i)); used |= ranges_used(in[i]); }
   bool recompute;
-  int at = reduce_placement(ctx, used, &recompute);
+  int at = reduce_placement(ctx, used, shape_numel(ushape(x)), &recompute);
   int nr = (int)x->arg.n - 1;
   // (the kernel's own output is needed once per output element: computing it per element is no waste)
   if (!rfy_is_root(ctx, x) && (recompute || ctx->next_range + nr > RANGEIFY_MAX_RANGES)) { ctx->realize_instead = x; return NULL; }

@@ -18,6 +18,7 @@ typedef struct RangeifyCtx {
   int nbufs;                    // DEFINE_GLOBAL slot -> buffer; slot 0 is the output
   int next_range;               // id of the next RANGE
   int parent[RANGEIFY_MAX_RANGES];   // loop nest of this kernel's ranges by id: enclosing range, -1 = none
+  int64_t size[RANGEIFY_MAX_RANGES]; // trip count of each range
   UOp *origin[RANGEIFY_MAX_RANGES];  // the REDUCE_AXIS each reduce range came from (NULL for output ranges)
   UOp *realize_instead;         // set when inlining a REDUCE_AXIS would recompute it: realize it and retry
 } RangeifyCtx;

@@ -65,7 +65,13 @@ static UOp *build_kernel(RangeifyCtx *ctx, UOp *x, Buffer *out, UOp **recompute)
   for (int64_t i = 0; i < nest.topo->n && !*recompute; i++) {
     UOp *u = nest.topo->items[i];
     UOp *origin = u->op == OP_REDUCE ? ctx->origin[u->src[1]->arg.tup[0]] : NULL;
-    if (origin && !rfy_is_root(ctx, origin) && nest_recompute_factor(&nest, u) > 1) *recompute = origin;
+    if (!origin || rfy_is_root(ctx, origin) || nest_recompute_factor(&nest, u) <= 1) continue;
+    int64_t trips = 1, numel = shape_numel(ushape(origin));     // as in rangeify's reduce_placement
+    for (int at = nest_place(&nest, u); at != NEST_ROOT && trips <= numel; at = nest.parent[at]) {
+      int64_t sz = nest_range_size(nest.range[at]);
+      if (sz < 0 || __builtin_mul_overflow(trips, sz, &trips)) trips = INT64_MAX;
+    }
+    if (trips > numel) *recompute = origin;
   }
   nest_free(&nest);
   if (*recompute) return NULL;
@@ -99,6 +105,7 @@ static UOp *schedule_point(Schedule *s, RangeifyCtx *ctx, HMap *bufs, UOp *x, De
     push_item(s, it);
     return NULL;
   }
+  if (shape_numel(ushape(x)) == 0) return NULL;   // an empty result needs no kernel: its (empty) buffer is the value
   ctx->current = x;
   UOp *first = NULL;
   UOp *ast = build_kernel(ctx, x, HMAP_PTR(bufs, x), &first);

@@ -13,7 +13,7 @@ static uint64_t cache_epoch;
 Shape shape_of(const int64_t *d, int n) {
   Shape s = { .ndim = n };
   TG_ASSERT(n >= 0 && n <= TG_MAX_DIMS, "shape with %d dims (max %d)", n, TG_MAX_DIMS);
-  memcpy(s.d, d, (size_t)n * 8);
+  if (n) memcpy(s.d, d, (size_t)n * 8);   // d may be NULL for 0-d shapes
   return s;
 }
 
