@@ -14,9 +14,9 @@ static UOp *build(UOp *x, int64_t n) {   // a chain (x+0)+1, ..+2 ...: n distinc
 }
 
 static UOp *never(Match *m) { (void)m; return NULL; }
-static UOp *rename(Match *m) { return m->root->arg.str[0] == 'x' ? uop_var("y", 0, 100) : NULL; }
+static UOp *rename_var(Match *m) { return m->root->arg.str[0] == 'x' ? uop_var("y", 0, 100) : NULL; }
 static const Rule never_rules[] = { RULE(PAT(OP_MUL, P(x), PCV(0)), never), RULES_END };
-static const Rule rename_rules[] = { RULE(POP(OP_DEFINE_VAR, x), rename), RULES_END };   // x -> y: rebuilds all
+static const Rule rename_rules[] = { RULE(POP(OP_DEFINE_VAR, x), rename_var), RULES_END };   // x -> y: rebuilds all
 static Pass never_pass = PASS("never", never_rules), rename_pass = PASS("rename", rename_rules);
 
 static void report(const char *label, double secs, int64_t n, const char *unit) {
