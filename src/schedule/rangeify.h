@@ -10,7 +10,7 @@
  * Its dtype is x's value dtype (kernel-level INDEX nodes have pointer dtypes instead).
  * The rangeify pass pushes these INDEX nodes down to the leaves: ALU ops distribute, movement ops
  * rewrite the index expressions, REDUCE_AXIS opens fresh reduce RANGEs, and buffers become LOADs. */
-enum { RANGEIFY_MAX_BUFS = 64, RANGEIFY_MAX_RANGES = 48 };
+enum { RANGEIFY_MAX_BUFS = 4096, RANGEIFY_MAX_RANGES = 48 };   // buffers: the kernel ABI takes an array
 typedef struct RangeifyCtx {
   const HMap *realized;         // tensor node -> Buffer* holding its value (leaves and earlier kernels)
   UOp *current;                 // the node this kernel computes (never loaded from its own buffer)

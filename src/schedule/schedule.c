@@ -3,6 +3,7 @@
 #include "schedule/rangeify.h"
 #include "tensor/tensor.h"
 #include "uop/nest.h"
+#include "uop/spec.h"
 #include "uop/symbolic.h"
 #include "base/env.h"
 #include "base/hashmap.h"
@@ -59,6 +60,7 @@ static UOp *build_kernel(RangeifyCtx *ctx, UOp *x, Buffer *out, UOp **recompute)
   *recompute = ctx->realize_instead;
   if (*recompute) return NULL;
   UOp *ast = sym_simplify(raw);
+  spec_verify(ast, SPEC_KERNEL, "rangeify + symbolic");
   // the same rule on the final kernel: simplification can drop a dependency the check above relied on
   Nest nest;
   nest_build(&nest, ast);
@@ -122,6 +124,7 @@ static UOp *schedule_point(Schedule *s, RangeifyCtx *ctx, HMap *bufs, UOp *x, De
 int sched_create(Schedule *s, UOp **roots, int n, Device *dev) {
   memset(s, 0, sizeof *s);
   UOp *sink = uop_new(OP_SINK, DT_VOID_T, roots, n, arg_none());
+  spec_verify(sink, SPEC_TENSOR, "sched_create input");
   HMap want = { 0 }, bufs = { 0 };            // bufs: realize point -> Buffer (owned reference)
   base_realize_points(&want, sink);
   RangeifyCtx ctx = { .realized = &bufs };

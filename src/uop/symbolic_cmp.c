@@ -191,26 +191,35 @@ static int collect_bounds(UOp *cond, bool negate, Bound *out, int n, int max) {
 // The gate of a memory access (INDEX(buf, offset, gate)) guards the access itself, so facts that only hold where a
 // value is used (a WHERE's condition) must not simplify it away: where(c, LOAD(INDEX(buf, i, c)), 0) keeps its gate,
 // or the load reads out of bounds where c is false. While the WHERE rules work, gates hide behind placeholders.
-enum { MAX_GATES = 16 };
+enum { MAX_GATES = 64 };
 typedef struct { UOp *gate[MAX_GATES], *ph[MAX_GATES]; int n; } Gates;
+// returns x with its gates hidden, or NULL when x has more gated loads than this tracks
 static UOp *hide_gates(UOp *x, Gates *g) {
+  UOp *from[MAX_GATES], *to[MAX_GATES];
+  int nidx = 0;
   g->n = 0;
   const UOpList *topo = uop_toposort(x);
   for (int64_t i = 0; i < topo->n; i++) {
     UOp *u = topo->items[i];
     if (u->op != OP_INDEX || !dt_is_ptr(u->dtype) || u->nsrc < 3 || u->src[2]->dtype.scalar != DT_BOOL) continue;
+    if (nidx == MAX_GATES) return NULL;        // too many to track: the caller leaves x as it is
     int j = 0;
     while (j < g->n && g->gate[j] != u->src[2]) j++;
-    if (j < g->n) continue;
-    TG_ASSERT(g->n < MAX_GATES, "symbolic: more than %d gated loads under one WHERE", MAX_GATES);
-    static uint64_t fresh;
-    char name[48];
-    snprintf(name, sizeof name, "\x01gate%llu", (unsigned long long)++fresh);
-    int64_t bnd[2] = { 0, 1 };
-    g->gate[g->n] = u->src[2];
-    g->ph[g->n++] = uop0(OP_DEFINE_VAR, DT_BOOL_T, (Arg){ .kind = ARG_VAR, .n = 2, .tup = bnd, .str = name });
+    if (j == g->n) {
+      static uint64_t fresh;
+      char name[48];
+      snprintf(name, sizeof name, "\x01gate%llu", (unsigned long long)++fresh);
+      int64_t bnd[2] = { 0, 1 };
+      g->gate[g->n] = u->src[2];
+      g->ph[g->n++] = uop0(OP_DEFINE_VAR, DT_BOOL_T, (Arg){ .kind = ARG_VAR, .n = 2, .tup = bnd, .str = name });
+    }
+    UOp *src[8];                               // only the gate position changes: the condition stays visible elsewhere
+    for (uint32_t k = 0; k < u->nsrc && k < 8; k++) src[k] = u->src[k];
+    src[2] = g->ph[j];
+    from[nidx] = u;
+    to[nidx++] = uop_with_src(u, src, (int)u->nsrc);
   }
-  return g->n ? sym_substitute(x, g->gate, g->ph, g->n) : x;
+  return nidx ? sym_substitute(x, from, to, nidx) : x;
 }
 static UOp *show_gates(UOp *x, const Gates *g) { return g->n ? sym_substitute(x, g->ph, g->gate, g->n) : x; }
 
@@ -220,6 +229,7 @@ static UOp *given_bounds(UOp *x0, Bound *bs, int n) {
   UOp *from[8], *to[8];
   Gates gates;
   UOp *x = hide_gates(x0, &gates);
+  if (!x) return NULL;
   int k = 0;
   for (int i = 0; i < n; i++) {
     UOp *X = bs[i].x;
@@ -257,6 +267,7 @@ static UOp *r_where_closure(Match *m) {
   if (c->op == OP_CONST || c->dtype.count != 1) return NULL;
   Gates gt, gf;
   UOp *ht = hide_gates(t, &gt), *hf = hide_gates(f, &gf);
+  if (!ht || !hf) return NULL;
   bool in_t = sym_contains(ht, c), in_f = sym_contains(hf, c);
   if (!in_t && !in_f) return NULL;
   UOp *tr = uop_const(c->dtype, 1), *fa = uop_const(c->dtype, 0);
