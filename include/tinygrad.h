@@ -78,6 +78,10 @@ int        tg_data(tg_tensor *t, void *dst, size_t nbytes);   /* realize + copy 
 double     tg_item(tg_tensor *t);                             /* one-element tensor; NAN + error otherwise */
 tg_tensor *tg_to(tg_tensor *t, const char *device);           /* "CPU", "INTERP" ... */
 tg_tensor *tg_contiguous(tg_tensor *t);
+/* write value (broadcast, cast to t's dtype) into t's buffer when t is next realized; returns t.
+   Graphs built earlier that read t keep reading its old value if they are realized in the same
+   tg_realize_many call (the scheduler orders the write after those reads). */
+tg_tensor *tg_assign(tg_tensor *t, tg_tensor *value);
 tg_tensor *tg_cast(tg_tensor *t, tg_dtype dt);
 tg_tensor *tg_bitcast(tg_tensor *t, tg_dtype dt);
 int        tg_set_default_device(const char *device);         /* 0, or -1 when unknown */

@@ -118,6 +118,29 @@ static void test_interp_matches_cpu(TestRng *r) {
   tg_scope_end();
 }
 
+static void test_assign(TestRng *r) {
+  tg_scope_begin();
+  float *a = randf(r, 12), out[12], old[12], want[12];
+  tg_tensor *p = tg_from_data(a, TG_FLOAT32, TG_SHAPE(3, 4));
+  tg_tensor *reader = tg_mul_s(tg_flip(p, (int[]){ 1 }, 1), 2);     // built before the assign: sees the old value
+  tg_assign(p, tg_add_s(p, 1));                                     // elementwise in place
+  tg_tensor *both[2] = { reader, p };
+  CHECK(tg_realize_many(both, 2) == 0, "%s", tg_error());
+  CHECK(tg_data(reader, old, sizeof old) == 0 && tg_data(p, out, sizeof out) == 0, "%s", tg_error());
+  for (int i = 0; i < 12; i++) want[i] = a[(i / 4) * 4 + 3 - i % 4] * 2;
+  CHECK(close_arr(old, want, 12, 0, 0), "a read built before the assign sees the old value");
+  for (int i = 0; i < 12; i++) want[i] = a[i] + 1;
+  CHECK(close_arr(out, want, 12, 0, 0), "assign x + 1");
+  tg_assign(p, tg_flip(p, (int[]){ 0, 1 }, 2));                    // reads its target at other positions
+  CHECK(tg_data(p, out, sizeof out) == 0, "%s", tg_error());
+  for (int i = 0; i < 12; i++) want[i] = a[11 - i] + 1;
+  CHECK(close_arr(out, want, 12, 0, 0), "assign of its own flip goes through a temporary");
+  CHECK(tg_assign(p, tg_ones(TG_SHAPE(5), TG_FLOAT32)) == NULL && tg_error(), "assign shape error");
+  tg_clear_error();
+  free(a);
+  tg_scope_end();
+}
+
 int main(void) {
   TestRng r = { 42 };
   test_elementwise(&r);
@@ -125,5 +148,6 @@ int main(void) {
   test_matmul_softmax(&r);
   test_fusion_counts(&r);
   test_interp_matches_cpu(&r);
+  test_assign(&r);
   return test_finish("test_tensor");
 }

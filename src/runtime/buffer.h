@@ -13,6 +13,7 @@ typedef struct Buffer {
   size_t nbytes;
   void *ptr;             // device pointer (host memory for CPU, INTERP, NULL)
   int refcount;
+  void *node;            // the BUFFER UOp that views this buffer, if one exists (set by the tensor layer)
 } Buffer;
 
 Buffer *buf_new(Device *dev, ScalarType dt, int64_t size);   // allocates lazily on first buf_ensure

@@ -25,6 +25,7 @@ UOp *rfy_global(RangeifyCtx *ctx, Buffer *b) {
   while (slot < ctx->nbufs && ctx->bufs[slot] != b) slot++;
   if (slot == ctx->nbufs) {
     TG_ASSERT(ctx->nbufs < RANGEIFY_MAX_BUFS, "kernel reads more than %d buffers", RANGEIFY_MAX_BUFS);
+    ctx->reads_old[ctx->nbufs] = false;
     ctx->bufs[ctx->nbufs++] = b;
   }
   return uop0(OP_DEFINE_GLOBAL, dt_ptr(dt_scalar(b->dtype), ADDR_GLOBAL, b->size), arg_int(slot));
@@ -67,6 +68,7 @@ static UOp *idx_realized(Match *m) {          // a node computed by an earlier k
   Buffer *b = x->op == OP_BUFFER ? x->arg.ptr : HMAP_PTR(ctx->realized, x);
   if (!b) return NULL;
   const Shape *s = ushape(x);
+  if (x->op == OP_BUFFER) ctx->reads_old[rfy_global(ctx, b)->arg.i] = true;
   return load_from(ctx, b, VALID(m), rfy_linear(&IDX_AT(m, 0), s->d, s->ndim), dt_deref(B(idx)->dtype));
 }
 

@@ -15,6 +15,7 @@ typedef struct RangeifyCtx {
   const HMap *realized;         // tensor node -> Buffer* holding its value (leaves and earlier kernels)
   UOp *current;                 // the node this kernel computes (never loaded from its own buffer)
   Buffer *bufs[RANGEIFY_MAX_BUFS];
+  bool reads_old[RANGEIFY_MAX_BUFS]; // slot is read through a BUFFER leaf: the value before this schedule
   int nbufs;                    // DEFINE_GLOBAL slot -> buffer; slot 0 is the output
   int next_range;               // id of the next RANGE
   int parent[RANGEIFY_MAX_RANGES];   // loop nest of this kernel's ranges by id: enclosing range, -1 = none

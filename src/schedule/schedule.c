@@ -22,7 +22,7 @@ static void base_realize_points(HMap *want, UOp *sink) {
   const UOpList *topo = uop_toposort(sink);
   for (int64_t i = 0; i < topo->n; i++) {
     UOp *u = topo->items[i];
-    if (u->op == OP_CONTIGUOUS || u->op == OP_COPY) HMAP_PUT_PTR(want, u, 1);
+    if (u->op == OP_CONTIGUOUS || u->op == OP_COPY || u->op == OP_ASSIGN) HMAP_PUT_PTR(want, u, 1);
   }
   for (uint32_t i = 0; i < sink->nsrc; i++)
     if (!sched_view_buffer(sink->src[i])) HMAP_PUT_PTR(want, sink->src[i], 1);
@@ -35,6 +35,20 @@ static void push_item(Schedule *s, ScheduleItem it) {
     TG_ASSERT(s->items, "out of memory");
   }
   s->items[s->n++] = it;
+}
+
+// An assign whose value reads its own target at other positions would read elements it already
+// overwrote: compute the value into a buffer of its own first.
+static UOp *assign_hazard(UOp *ast, UOp *assign) {
+  UOp *st = ast->src[0], *where = st->src[0]->src[1];
+  const UOpList *t = uop_toposort(ast);
+  for (int64_t i = 0; i < t->n; i++) {
+    UOp *u = t->items[i];
+    if (u->op == OP_INDEX && u->src[0]->op == OP_DEFINE_GLOBAL && u->src[0]->arg.i == 0 && u != st->src[0] &&
+        (u->nsrc > 2 || u->src[1] != where))
+      return assign->src[1];
+  }
+  return NULL;
 }
 
 // Build the kernel that computes node x into buffer out. Returns the simplified AST, or NULL with
@@ -52,7 +66,7 @@ static UOp *build_kernel(RangeifyCtx *ctx, UOp *x, Buffer *out, UOp **recompute)
     idx[i] = rfy_range(ctx, s->d[i], 0, prev);
     prev = (int)idx[i]->arg.tup[0];
   }
-  UOp *value_node = x->op == OP_CONTIGUOUS ? x->src[0] : x;   // (a COPY source is a realize point: it loads)
+  UOp *value_node = x->op == OP_CONTIGUOUS ? x->src[0] : x->op == OP_ASSIGN ? x->src[1] : x;   // (a COPY source loads)
   UOp *val = rfy_index(value_node, uop_const(DT_BOOL_T, 1), idx, s->ndim);
   UOp *g = rfy_global(ctx, out);
   UOp *st = uop2(OP_STORE, DT_VOID_T, uop2(OP_INDEX, g->dtype, g, rfy_linear(idx, s->d, s->ndim), arg_none()), val, arg_none());
@@ -61,6 +75,7 @@ static UOp *build_kernel(RangeifyCtx *ctx, UOp *x, Buffer *out, UOp **recompute)
   if (*recompute) return NULL;
   UOp *ast = sym_simplify(raw);
   spec_verify(ast, SPEC_KERNEL, "rangeify + symbolic");
+  if (x->op == OP_ASSIGN && (*recompute = assign_hazard(ast, x))) return NULL;
   // the same rule on the final kernel: simplification can drop a dependency the check above relied on
   Nest nest;
   nest_build(&nest, ast);
@@ -103,7 +118,9 @@ static UOp *schedule_point(Schedule *s, RangeifyCtx *ctx, HMap *bufs, UOp *x, De
     if (!from) return src;
     ScheduleItem it = { .ast = NULL, .nbufs = 2, .dev = dev };
     it.bufs = malloc(2 * sizeof(Buffer *));
+    it.reads_old = calloc(2, sizeof(bool));
     it.bufs[0] = buf_ref(HMAP_PTR(bufs, x)); it.bufs[1] = buf_ref(from);
+    it.reads_old[1] = sched_view_buffer(src) != NULL;
     push_item(s, it);
     return NULL;
   }
@@ -114,9 +131,50 @@ static UOp *schedule_point(Schedule *s, RangeifyCtx *ctx, HMap *bufs, UOp *x, De
   if (!ast) return first;
   ScheduleItem it = { .ast = ast, .nbufs = ctx->nbufs, .dev = dev };
   it.bufs = malloc((size_t)ctx->nbufs * sizeof(Buffer *));
-  for (int i = 0; i < ctx->nbufs; i++) it.bufs[i] = buf_ref(ctx->bufs[i]);
+  it.reads_old = malloc((size_t)ctx->nbufs * sizeof(bool));
+  for (int i = 0; i < ctx->nbufs; i++) { it.bufs[i] = buf_ref(ctx->bufs[i]); it.reads_old[i] = ctx->reads_old[i]; }
   push_item(s, it);
   return NULL;
+}
+
+// Items are built producers first. Writes into existing buffers (assigns) must also wait for every item
+// that reads the old contents: reorder with those write-after-read edges, keeping the order otherwise.
+static bool order_writes_after_reads(Schedule *s) {
+  int n = s->n;
+  bool *before = calloc((size_t)n * (size_t)n, 1);     // before[a*n+b]: a must run before b
+  int *indeg = calloc((size_t)n + 1, sizeof(int));
+  for (int b = 0; b < n; b++)
+    for (int a = 0; a < n; a++) {
+      if (a == b) continue;
+      ScheduleItem *A = &s->items[a], *Bi = &s->items[b];
+      bool edge = false;
+      for (int k = 0; k < Bi->nbufs && !edge; k++) {
+        if (k == 0) continue;                                                   // slot 0 is written
+        bool raw = a < b && Bi->bufs[k] == A->bufs[0] && !Bi->reads_old[k];     // b reads what a wrote
+        bool war = Bi->bufs[k] == A->bufs[0] && Bi->reads_old[k];             // a overwrites what b reads
+        if (raw) edge = true;
+        if (war) { before[b * n + a] = true; }
+      }
+      if (edge) before[a * n + b] = true;
+    }
+  for (int a = 0; a < n; a++) for (int b = 0; b < n; b++) if (before[a * n + b]) indeg[b]++;
+  ScheduleItem *out = malloc((size_t)(n ? n : 1) * sizeof *out);
+  bool *done = calloc((size_t)n + 1, 1);
+  for (int k = 0; k < n; k++) {
+    int pick = -1;
+    for (int i = 0; i < n && pick < 0; i++) if (!done[i] && indeg[i] == 0) pick = i;
+    if (pick < 0) {
+      tg_set_error("tg_realize: assigns in one realize read each other's old values (a cycle); realize them separately");
+      free(out); free(done); free(indeg); free(before);
+      return false;
+    }
+    done[pick] = true;
+    out[k] = s->items[pick];
+    for (int b = 0; b < n; b++) if (before[pick * n + b]) indeg[b]--;
+  }
+  memcpy(s->items, out, (size_t)n * sizeof *out);
+  free(out); free(done); free(indeg); free(before);
+  return true;
 }
 
 // Realize points in dependency order. A point found to need another node realized first gets it
@@ -135,7 +193,8 @@ int sched_create(Schedule *s, UOp **roots, int n, Device *dev) {
     vec_push(&pending, order[k]);
     while (pending.len) {
       UOp *x = vec_last(&pending);
-      if (!HMAP_PTR(&bufs, x)) HMAP_PUT_PTR(&bufs, x, buf_new(dev, (ScalarType)x->dtype.scalar, shape_numel(ushape(x))));
+      if (!HMAP_PTR(&bufs, x))          // an assign writes its target's buffer; everything else gets a new one
+        HMAP_PUT_PTR(&bufs, x, x->op == OP_ASSIGN ? buf_ref(sched_view_buffer(x->src[0])) : buf_new(dev, (ScalarType)x->dtype.scalar, shape_numel(ushape(x))));
       UOp *first = schedule_point(s, &ctx, &bufs, x, dev);
       if (!first) { pending.len--; continue; }
       TG_ASSERT(!HMAP_PTR(&bufs, first), "scheduler: %s needs a node that already has a buffer", op_name((Op)x->op));
@@ -143,6 +202,7 @@ int sched_create(Schedule *s, UOp **roots, int n, Device *dev) {
       vec_push(&pending, first);
     }
   }
+  bool ordered = order_writes_after_reads(s);
   s->nouts = (int)sink->nsrc;
   s->outs = malloc((size_t)s->nouts * sizeof(Buffer *));
   for (int i = 0; i < s->nouts; i++) {
@@ -154,13 +214,14 @@ int sched_create(Schedule *s, UOp **roots, int n, Device *dev) {
   hmap_free(&want);
   free(order);
   LOG(1, "scheduled %d kernels on %s", s->n, dev->name);
-  return 0;
+  return ordered ? 0 : -1;
 }
 
 void sched_free(Schedule *s) {
   for (int i = 0; i < s->n; i++) {
     for (int k = 0; k < s->items[i].nbufs; k++) buf_unref(s->items[i].bufs[k]);
     free(s->items[i].bufs);
+    free(s->items[i].reads_old);
   }
   for (int i = 0; i < s->nouts; i++) buf_unref(s->outs[i]);
   free(s->items);

@@ -9,6 +9,7 @@ typedef struct ScheduleItem {
   UOp *ast;                  // SINK(STORE(INDEX(DEFINE_GLOBAL 0, ...), value)); NULL for a copy
   Buffer **bufs;             // DEFINE_GLOBAL slot -> buffer (slot 0 is written)
   int nbufs;
+  bool *reads_old;           // per slot: read through a BUFFER leaf (the value before this schedule)
   Device *dev;
 } ScheduleItem;
 

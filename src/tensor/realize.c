@@ -20,7 +20,7 @@ int tg_realize_many(tg_tensor **ts, int n) {
   if (rc == 0)
     for (int i = 0; i < n; i++) {
       if (sched_view_buffer(ts[i]->uop)) continue;          // already a buffer
-      UOp *b = tensor_buffer_uop(buf_ref(s.outs[i]));
+      UOp *b = tensor_buffer_view_uop(s.outs[i]);
       ts[i]->uop = t_reshape(b, ts[i]->shape, ts[i]->ndim);
     }
   sched_free(&s);
@@ -90,4 +90,23 @@ tg_tensor *tg_to(tg_tensor *t, const char *device) {
   if (!tg_realize(t)) return NULL;
   UOp *c = uop1(OP_COPY, t->uop->dtype, t->uop, arg_str(d->name));
   return tensor_wrap(c, d);
+}
+
+tg_tensor *tg_assign(tg_tensor *t, tg_tensor *value) {
+  const char *fn = "tg_assign";
+  if (!t_check_inputs(fn, 2, t, value)) return NULL;
+  if (t->dev != value->dev) { tg_set_error("%s: target on %s, value on %s", fn, t->dev->name, value->dev->name); return NULL; }
+  tg_tensor *v = tg_expand(value, t->shape, t->ndim);     // broadcast the value to the target's shape
+  if (!v) {
+    char st[256], sv[256];
+    shape_str(t->shape, t->ndim, st, sizeof st);
+    shape_str(value->shape, value->ndim, sv, sizeof sv);
+    tg_clear_error();
+    tg_set_error("%s: value of shape %s does not broadcast to the target's %s", fn, sv, st);
+    return NULL;
+  }
+  if (!sched_view_buffer(t->uop) && !tg_realize(t)) return NULL;   // the target must own a buffer
+  UOp *val = t_cast(v->uop, t->dtype);
+  t->uop = uop2(OP_ASSIGN, t->uop->dtype, t->uop, val, arg_none());
+  return t;
 }

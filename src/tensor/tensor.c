@@ -15,7 +15,11 @@ static void mark_tensors(void *ctx) {
   for (tg_tensor *t = live_head.next; t != &live_head; t = t->next) uop_gc_mark(t->uop);
 }
 
-static void release_buffer(UOp *u) { buf_unref((Buffer *)u->arg.ptr); }
+static void release_buffer(UOp *u) {
+  Buffer *b = u->arg.ptr;
+  b->node = NULL;
+  buf_unref(b);
+}
 
 static void register_roots(void) {
   if (roots_registered) return;
@@ -26,8 +30,13 @@ static void register_roots(void) {
 
 UOp *tensor_buffer_uop(Buffer *b) {     // the node takes over the caller's reference to b
   register_roots();
-  return uop0(OP_BUFFER, dt_scalar(b->dtype), arg_ptr(b));
+  TG_ASSERT(!b->node, "a buffer already has its BUFFER node");
+  UOp *u = uop0(OP_BUFFER, dt_scalar(b->dtype), arg_ptr(b));
+  b->node = u;
+  return u;
 }
+
+UOp *tensor_buffer_view_uop(Buffer *b) { return b->node ? (UOp *)b->node : tensor_buffer_uop(buf_ref(b)); }
 
 tg_tensor *tensor_wrap(UOp *u, Device *dev) {
   register_roots();

@@ -1,6 +1,5 @@
 // Symbolic comparisons and selects: folding x<c, x!=c, where(), and simplifying under a known-valid condition
 #include "uop/symbolic_internal.h"
-#include "base/error.h"
 #include "base/vec.h"
 #include <stdlib.h>
 #include <stdio.h>
