@@ -3,6 +3,7 @@
 #define TG_VEC_H
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #define VEC(T) struct { T *data; int64_t len, cap; }
 

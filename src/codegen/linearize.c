@@ -15,6 +15,7 @@ typedef struct Lin {
   HMap newof;                            // AST node -> emitted node
   UOpVec body, defs, consts;             // defs: DEFINE_GLOBAL/VAR/REG, then consts, hoisted to the top
   HMap emitted;
+  HMap groups;                           // first RANGE -> the REDUCEs over exactly those ranges
   UOpVec bucket[NEST_MAX_RANGES + 1];    // nodes placed in each scope (index 0 = root), topo order
   int chain_next[NEST_MAX_RANGES];       // the next loop of the same chain (output or one reduce)
   int first_output;
@@ -66,36 +67,96 @@ static void emit_node(Lin *L, UOp *u);
 typedef struct Acc { UOp *ptr, *init; Op op; } Acc;
 static HMap accs;   // REDUCE -> Acc* while it is being emitted
 
-static void emit_reduce(Lin *L, UOp *red) {
-  DType dt = red->dtype;
-  Op op = (Op)red->arg.i;
-  UOp *reg = uop0(OP_DEFINE_REG, dt_ptr(dt, ADDR_REG, 1), arg_int(L->nregs++));
-  append(L, reg);
-  Acc *a = malloc(sizeof *a);
-  a->ptr = uop2(OP_INDEX, reg->dtype, reg, uop_iconst(0), arg_none());
-  a->init = uop2(OP_STORE, DT_VOID_T, a->ptr, identity(op, dt), arg_none());
-  a->op = op;
-  append(L, a->ptr);
-  append(L, a->init);
-  HMAP_PUT_PTR(&accs, red, a);
-  int first = nest_range_index(&L->nest, red->src[1]);
-  emit_loop(L, first);
-  UOp *after = uop1(OP_END, DT_VOID_T, newof(L, red->src[1]), arg_none());   // the outer loop's END
-  UOp *val = uop2(OP_LOAD, dt, a->ptr, after, arg_none());
-  append(L, val);
-  put(L, red, val);
-  hmap_del(&accs, (uint64_t)(uintptr_t)red);
-  free(a);
+// Reduces over the same ranges (e.g. the copies an UPCAST makes) share one loop nest.
+static UOpVec *group_of(Lin *L, UOp *red) { return HMAP_PTR(&L->groups, red->src[1]); }
+
+// Before a group's loops open: the nodes of the group's own scope that any member's body needs.
+// (A later member's body may use nodes that come after the first member in toposort.)
+static void emit_group_deps(Lin *L, UOpVec *g, int scope) {
+  HMap seen = { 0 };
+  UOpVec stack = { 0 }, found = { 0 };
+  for (int64_t i = 0; i < g->len; i++) vec_push(&stack, g->data[i]->src[0]);
+  while (stack.len) {
+    UOp *u = vec_pop(&stack);
+    if (HMAP_PTR(&L->newof, u) || hmap_get(&seen, (uint64_t)(uintptr_t)u, NULL) || u->op == OP_RANGE) continue;
+    HMAP_PUT_PTR(&seen, u, 1);
+    if (nest_place(&L->nest, u) == scope && u->op != OP_REDUCE) vec_push(&found, u);
+    for (uint32_t k = 0; k < u->nsrc; k++) vec_push(&stack, u->src[k]);
+  }
+  // in toposort order, which the bucket of the scope already is
+  UOpVec *b = bucket_of(L, scope);
+  for (int64_t i = 0; i < b->len; i++)
+    if (hmap_get(&seen, (uint64_t)(uintptr_t)b->data[i], NULL) && !HMAP_PTR(&L->newof, b->data[i])) {
+      for (int64_t j = 0; j < found.len; j++) if (found.data[j] == b->data[i]) { emit_node(L, b->data[i]); break; }
+    }
+  hmap_free(&seen); vec_free(&stack); vec_free(&found);
 }
 
-// the accumulate step at the end of a reduce's innermost loop
-static void emit_accumulate(Lin *L, UOp *red) {
-  Acc *a = HMAP_PTR(&accs, red);
-  UOp *cur = uop2(OP_LOAD, red->dtype, a->ptr, a->init, arg_none());
-  UOp *v = newof(L, red->src[0]);
-  UOp *nv = uop2(a->op, red->dtype, cur, v, arg_none());
-  UOp *upd = uop2(OP_STORE, DT_VOID_T, a->ptr, nv, arg_none());
-  append(L, cur); append(L, nv); append(L, upd);
+static void emit_reduce(Lin *L, UOp *first) {
+  if (HMAP_PTR(&L->newof, first)) return;                 // emitted with its group
+  UOpVec *g = group_of(L, first);
+  if (g->len > 1) emit_group_deps(L, g, nest_place(&L->nest, first));
+  for (int64_t i = 0; i < g->len; i++) {
+    UOp *red = g->data[i];
+    TG_ASSERT(nest_place(&L->nest, red) == nest_place(&L->nest, first), "linearize: reduces sharing ranges are placed apart");
+    Op op = (Op)red->arg.i;
+    UOp *reg = uop0(OP_DEFINE_REG, dt_ptr(red->dtype, ADDR_REG, 1), arg_int(L->nregs++));
+    append(L, reg);
+    Acc *a = malloc(sizeof *a);
+    TG_ASSERT(a, "out of memory");
+    a->ptr = uop2(OP_INDEX, reg->dtype, reg, uop_iconst(0), arg_none());
+    a->init = uop2(OP_STORE, DT_VOID_T, a->ptr, identity(op, red->dtype), arg_none());
+    a->op = op;
+    append(L, a->ptr);
+    append(L, a->init);
+    HMAP_PUT_PTR(&accs, red, a);
+  }
+  emit_loop(L, nest_range_index(&L->nest, first->src[1]));
+  UOp *after = uop1(OP_END, DT_VOID_T, newof(L, first->src[1]), arg_none());   // the outer loop's END
+  for (int64_t i = 0; i < g->len; i++) {
+    UOp *red = g->data[i];
+    Acc *a = HMAP_PTR(&accs, red);
+    UOp *val = uop2(OP_LOAD, red->dtype, a->ptr, after, arg_none());
+    append(L, val);
+    put(L, red, val);
+    hmap_del(&accs, (uint64_t)(uintptr_t)red);
+    free(a);
+  }
+}
+
+// the accumulate step at the end of the reduces' innermost loop
+static void emit_accumulate(Lin *L, UOp *owner) {
+  UOpVec *g = group_of(L, owner);
+  for (int64_t i = 0; i < g->len; i++) {
+    UOp *red = g->data[i];
+    Acc *a = HMAP_PTR(&accs, red);
+    UOp *cur = uop2(OP_LOAD, red->dtype, a->ptr, a->init, arg_none());
+    UOp *nv = uop2(a->op, red->dtype, cur, newof(L, red->src[0]), arg_none());
+    append(L, cur); append(L, nv);
+    append(L, uop2(OP_STORE, DT_VOID_T, a->ptr, nv, arg_none()));
+  }
+}
+
+static void build_groups(Lin *L) {
+  for (int64_t i = 0; i < L->nest.topo->n; i++) {
+    UOp *u = L->nest.topo->items[i];
+    if (u->op != OP_REDUCE) continue;
+    UOpVec *g = HMAP_PTR(&L->groups, u->src[1]);
+    if (!g) { g = calloc(1, sizeof *g); TG_ASSERT(g, "out of memory"); HMAP_PUT_PTR(&L->groups, u->src[1], g); }
+    if (g->len) {
+      UOp *f = g->data[0];
+      bool same = f->nsrc == u->nsrc;
+      for (uint32_t k = 1; same && k < u->nsrc; k++) same = f->src[k] == u->src[k];
+      TG_ASSERT(same, "linearize: reduces share a range but not all of them");
+    }
+    vec_push(g, u);
+  }
+}
+
+static void free_groups(Lin *L) {
+  for (int64_t i = 0; i < L->groups.cap; i++)
+    if (L->groups.keys[i]) { UOpVec *g = (UOpVec *)(uintptr_t)L->groups.vals[i]; vec_free(g); free(g); }
+  hmap_free(&L->groups);
 }
 
 static void emit_scope(Lin *L, int scope) {
@@ -120,7 +181,7 @@ static void emit_loop(Lin *L, int r) {
 }
 
 static void emit_node(Lin *L, UOp *u) {
-  if (u->op == OP_RANGE || u->op == OP_SINK) return;
+  if (u->op == OP_RANGE || u->op == OP_SINK || HMAP_PTR(&L->newof, u)) return;
   if (u->op == OP_REDUCE) { emit_reduce(L, u); return; }
   UOp *n = rebuilt(L, u);
   append(L, n);
@@ -175,7 +236,9 @@ Program *cg_linearize(UOp *ast) {
   Lin *L = calloc(1, sizeof *L);
   TG_ASSERT(L, "out of memory");
   nest_build(&L->nest, ast);
+  TG_ASSERT(!L->nest.split_reduce, "linearize: reduces sharing a range are placed apart");
   link_chains(L);
+  build_groups(L);
   for (int64_t i = 0; i < L->nest.topo->n; i++) {
     UOp *u = L->nest.topo->items[i];
     if (u->op != OP_RANGE && u->op != OP_SINK) vec_push(bucket_of(L, nest_place(&L->nest, u)), u);
@@ -213,6 +276,7 @@ Program *cg_linearize(UOp *ast) {
   vec_free(&L->defs); vec_free(&L->body); vec_free(&L->consts);
   hmap_free(&L->emitted);
   hmap_free(&L->newof);
+  free_groups(L);
   nest_free(&L->nest);
   free(L);
   return p;

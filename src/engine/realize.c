@@ -2,7 +2,9 @@
 #include "engine/realize.h"
 #include "codegen/decomp.h"
 #include "codegen/linearize.h"
+#include "codegen/opt/opt.h"
 #include "uop/print.h"
+#include "uop/spec.h"
 #include "base/env.h"
 #include "base/error.h"
 #include "base/hashmap.h"
@@ -12,7 +14,7 @@
 #include <string.h>
 
 // kernel cache: (device, AST) -> Program. ASTs are interned and buffer-free, so equal kernels share.
-typedef struct CacheEntry { Device *dev; UOp *ast; bool decomp; Program *p; struct CacheEntry *next; } CacheEntry;
+typedef struct CacheEntry { Device *dev; UOp *ast; bool decomp, noopt; Program *p; struct CacheEntry *next; } CacheEntry;
 static HMap cache;                  // ast -> CacheEntry* chain
 static bool roots_on;
 EngStats eng_stats;
@@ -33,14 +35,24 @@ Program *eng_get_program(Device *dev, UOp *ast) {
   // transcendentals become polynomials when the backend lacks them, or always with TRANSCENDENTAL>=2
   bool decomp = !dev->caps.has_transcendental || env_int("TRANSCENDENTAL", 1) >= 2;
   CacheEntry *head = HMAP_PTR(&cache, ast);
-  for (CacheEntry *e = head; e; e = e->next) if (e->dev == dev && e->decomp == decomp) return e->p;
-  Program *p = cg_linearize(decomp ? cg_decomp(ast) : ast);
+  bool noopt = env_int("NOOPT", 0) != 0;
+  for (CacheEntry *e = head; e; e = e->next) if (e->dev == dev && e->decomp == decomp && e->noopt == noopt) return e->p;
+  Opt opts[16];
+  int nopts;
+  UOp *k = opt_heuristic(ast, opts, 16, &nopts);
+  Program *p = cg_linearize(decomp ? cg_decomp(k) : k);
+  if (tg_debug() >= 3) {
+    fprintf(stderr, "  opts for %s:", p->name);
+    for (int i = 0; i < nopts; i++) fprintf(stderr, " %s(axis %d, %d)", opt_name(opts[i].kind), opts[i].axis, opts[i].amount);
+    fprintf(stderr, nopts ? "\n" : " none\n");
+  }
+  spec_verify(p->lin[p->nlin - 1], SPEC_PROGRAM, "linearize");
   if (tg_debug() >= 5) { LOG(5, "kernel %s:", p->name); uop_print(p->lin[p->nlin - 1]); }
   if (dev->compile(dev, p) != 0) { program_free(p); return NULL; }
   eng_stats.compiles++;
   CacheEntry *e = malloc(sizeof *e);
   TG_ASSERT(e, "out of memory");
-  *e = (CacheEntry){ dev, ast, decomp, p, head };
+  *e = (CacheEntry){ dev, ast, decomp, noopt, p, head };
   HMAP_PUT_PTR(&cache, ast, e);
   return p;
 }

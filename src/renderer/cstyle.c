@@ -213,6 +213,11 @@ static void shift(UOp *u, const char *a, const char *b, StrBuf *e) {
 
 static const char *fn_suffix(ScalarType t) { return t == DT_FLOAT64 ? "" : "f"; }
 
+// Signed 32/64-bit arithmetic is rendered through the unsigned type so it wraps with defined behaviour.
+// (-fwrapv would say the same, but GCC 12 miscompiles SLP-vectorized code under -fwrapv.) index math
+// stays plain signed: it is bounded by buffer sizes and never overflows.
+static bool wraps(ScalarType t) { return t == DT_INT32 || t == DT_INT64; }
+
 static bool unary_expr(R *r, UOp *u, const char *a, StrBuf *e) {
   ScalarType t = st(u);
   const char *f = fn_suffix(t);
@@ -223,7 +228,10 @@ static bool unary_expr(R *r, UOp *u, const char *a, StrBuf *e) {
   case OP_SQRT: sb_printf(e, "__builtin_sqrt%s(%s)", f, a); break;
   case OP_TRUNC: if (st_is_float(t)) sb_printf(e, "__builtin_trunc%s(%s)", f, a); else sb_puts(e, a); break;
   case OP_RECIPROCAL: sb_printf(e, t == DT_FLOAT64 ? "1.0 / %s" : "1.0f / %s", a); break;
-  case OP_NEG: sb_printf(e, "-%s", a); break;
+  case OP_NEG:
+    if (wraps(t)) sb_printf(e, "(%s)-(%s)%s", rend_c_type(t), unsigned_type(t), a);
+    else sb_printf(e, "-%s", a);
+    break;
   default: return false;
   }
   (void)r;
@@ -233,9 +241,14 @@ static bool unary_expr(R *r, UOp *u, const char *a, StrBuf *e) {
 static bool binary_expr(R *r, UOp *u, const char *a, const char *b, StrBuf *e) {
   bool fl = st_is_float(st(u->src[0]));
   switch ((Op)u->op) {
-  case OP_ADD: sb_printf(e, "%s + %s", a, b); break;
-  case OP_SUB: sb_printf(e, "%s - %s", a, b); break;
-  case OP_MUL: sb_printf(e, "%s * %s", a, b); break;
+  case OP_ADD: case OP_SUB: case OP_MUL: {
+    const char *o = u->op == OP_ADD ? "+" : u->op == OP_SUB ? "-" : "*";
+    if (wraps(st(u))) {     // two's complement wraparound without -fwrapv (see wraps())
+      const char *U = unsigned_type(st(u));
+      sb_printf(e, "(%s)((%s)%s %s (%s)%s)", rend_c_type(st(u)), U, a, o, U, b);
+    } else sb_printf(e, "%s %s %s", a, o, b);
+    break;
+  }
   case OP_FDIV: sb_printf(e, "%s / %s", a, b); break;
   case OP_CDIV: case OP_CMOD: int_div(r, u, a, b, e); break;
   case OP_MAX:
@@ -303,7 +316,10 @@ static void render_alu(R *r, int i, UOp *u) {
   if (rounds) round_open(r, t, &e);
   if (op == OP_CAST) cast_expr(r, u, a, &e);
   else if (op == OP_WHERE) sb_printf(&e, "%s ? %s : %s", a, b, nm(r, u->src[2]));
-  else if (op == OP_MULACC) sb_printf(&e, "%s * %s + %s", a, b, nm(r, u->src[2]));
+  else if (op == OP_MULACC && wraps(t)) {
+    const char *U = unsigned_type(t);
+    sb_printf(&e, "(%s)((%s)%s * (%s)%s + (%s)%s)", rend_c_type(t), U, a, U, b, U, nm(r, u->src[2]));
+  } else if (op == OP_MULACC) sb_printf(&e, "%s * %s + %s", a, b, nm(r, u->src[2]));
   else if (!(u->nsrc == 1 ? unary_expr(r, u, a, &e) : binary_expr(r, u, a, b, &e))) fail(r, "unsupported ALU op %s", op_name(op));
   if (rounds) round_close(t, &e);
   char name[32];

@@ -7,7 +7,7 @@
  *   void <fn_name>(void **bufs, const int64_t *vars, int64_t start, int64_t end);
  * bufs[i] is DEFINE_GLOBAL slot i, vars[i] is p->vars[i]'s value; the parallel RANGE (p->par_range)
  * runs over [start, end), every other program ignores start/end. The semantics (shared with INTERP):
- *   - integer arithmetic wraps (two's complement; kernels are compiled with -fwrapv);
+ *   - integer arithmetic wraps (two's complement: int32/int64 add/sub/mul/neg go through the unsigned type; no -fwrapv, which GCC 12 miscompiles);
  *   - CDIV/CMOD truncate as C; x/0 = x%0 = 0, INT_MIN/-1 = INT_MIN, x%-1 = 0 (no traps);
  *   - SHL/SHR as torch: a shift count outside [0, bits) gives 0 (SHR of a negative: -1);
  *   - MAX as torch.maximum: NaN if either operand is NaN, else the larger (first on ties);

@@ -21,7 +21,7 @@ typedef void (*KernelFn)(void **bufs, const int64_t *vars, int64_t start, int64_
 
 // Flags the kernels' semantics depend on (see renderer/cstyle.h); CFLAGS can't remove them. Kernels include
 // no headers and link no crt files (-nostdlib, ~2x faster to build); -lm is added when they call libm.
-static const char FIXED_FLAGS[] = "-shared -fPIC -nostdlib -pipe -fwrapv -ffp-contract=off -fno-math-errno -w";
+static const char FIXED_FLAGS[] = "-shared -fPIC -nostdlib -pipe -ffp-contract=off -fno-math-errno -w";
 static const char TRAILER_MAGIC[8] = { 'T', 'G', 'C', 'A', 'C', 'H', 'E', '1' };
 
 static pthread_mutex_t cpu_mu = PTHREAD_MUTEX_INITIALIZER;

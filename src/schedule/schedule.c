@@ -172,7 +172,7 @@ static bool order_writes_after_reads(Schedule *s) {
     out[k] = s->items[pick];
     for (int b = 0; b < n; b++) if (before[pick * n + b]) indeg[b]--;
   }
-  memcpy(s->items, out, (size_t)n * sizeof *out);
+  if (n) memcpy(s->items, out, (size_t)n * sizeof *out);   // (items is NULL when nothing is scheduled)
   free(out); free(done); free(indeg); free(before);
   return true;
 }

@@ -77,7 +77,7 @@ size_t uop_gc(void) {
       freed++;
     }
   }
-  memset(old, 0, cap * sizeof(UOp *));
+  if (cap) memset(old, 0, cap * sizeof(UOp *));   // a collection before the first node: no table yet
   // shrink the table when it is mostly empty, so memory follows the live set
   while (uop_pool_.cap > (1u << 12) && (size_t)live.len * 8 < uop_pool_.cap) uop_pool_.cap /= 2;
   if (uop_pool_.cap != cap) {

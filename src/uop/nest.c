@@ -61,6 +61,7 @@ void nest_build(Nest *n, UOp *root) {
     int at = deepest(n, nest_free_mask(n, u));
     for (uint32_t k = 1; k < u->nsrc; k++) {
       int ri = nest_range_index(n, u->src[k]);
+      if (n->depth[ri] != 0 && n->parent[ri] != at) n->split_reduce = true;
       n->parent[ri] = at;
       n->depth[ri] = (at == NEST_ROOT ? 0 : n->depth[at]) + 1;
       at = ri;

@@ -18,6 +18,7 @@ typedef struct Nest {
   UOp *owner[NEST_MAX_RANGES];     // the REDUCE that owns the range, NULL for output ranges
   HMap free;                       // node -> bitmask of ranges it depends on (not bound inside it)
   const UOpList *topo;
+  bool split_reduce;               // reduces sharing a range would be placed in different scopes
 } Nest;
 
 void     nest_build(Nest *n, UOp *root);

@@ -419,12 +419,6 @@ static bool chk_no_ptr(UOp *u, SpecLevel lv) {
   return true;
 }
 
-static bool chk_no_index(UOp *u, SpecLevel lv) {
-  (void)lv;
-  NEED(st(u) != DT_INDEX, "index dtype in a program (it must be lowered to int32/int64)");
-  return true;
-}
-
 // ---- the rule table: a rule applies when the op is in `ops` (empty: every op) and the level in `levels` ----
 #define LV(l) (1u << (l))
 #define LV_ALL (LV(SPEC_ANY) | LV(SPEC_TENSOR) | LV(SPEC_KERNEL) | LV(SPEC_PROGRAM))
@@ -465,7 +459,6 @@ static const SpecRule rules[] = {
   { OPSET(OP_REDUCE_AXIS), LV_ALL, chk_reduce_axis },
   { OPSET(OP_REDUCE), LV_ALL, chk_reduce },
   { { { 0, 0 } }, LV(SPEC_TENSOR), chk_no_ptr },
-  { { { 0, 0 } }, LV(SPEC_PROGRAM), chk_no_index },
 };
 
 // ---- which ops each stage may contain ----

@@ -11,8 +11,8 @@
 //                ASSIGN, DETACH, ALU; no pointer dtypes, no kernel-only ops (DEFINE_GLOBAL, LOAD, IF ...)
 //   SPEC_KERNEL  a kernel AST: the root is a SINK of STOREs (or ENDs/GROUPs of them); INDEX takes a
 //                pointer and returns one, LOAD/STORE go through an INDEX; no tensor-only ops
-//   SPEC_PROGRAM a linearized kernel: as SPEC_KERNEL without UNROLL/CONTRACT/REDUCE and without the
-//                index dtype; a LINEAR root must list every source before its user
+//   SPEC_PROGRAM a linearized kernel: as SPEC_KERNEL without UNROLL/CONTRACT/REDUCE (the index dtype
+//                stays: renderers lower it, see codegen/program.h); a LINEAR root lists sources first
 //
 // Arg conventions checked here:
 //   CONST        ARG_INT (int, index, bool: 0/1) or ARG_FLOAT (floats), already in the dtype's range
