@@ -141,6 +141,7 @@ static UOp *schedule_point(Schedule *s, RangeifyCtx *ctx, HMap *bufs, UOp *x, De
 // that reads the old contents: reorder with those write-after-read edges, keeping the order otherwise.
 static bool order_writes_after_reads(Schedule *s) {
   int n = s->n;
+  if (n <= 1) return true;
   bool *before = calloc((size_t)n * (size_t)n, 1);     // before[a*n+b]: a must run before b
   int *indeg = calloc((size_t)n + 1, sizeof(int));
   for (int b = 0; b < n; b++)
@@ -158,7 +159,7 @@ static bool order_writes_after_reads(Schedule *s) {
       if (edge) before[a * n + b] = true;
     }
   for (int a = 0; a < n; a++) for (int b = 0; b < n; b++) if (before[a * n + b]) indeg[b]++;
-  ScheduleItem *out = malloc((size_t)(n ? n : 1) * sizeof *out);
+  ScheduleItem *out = malloc((size_t)n * sizeof *out);
   bool *done = calloc((size_t)n + 1, 1);
   for (int k = 0; k < n; k++) {
     int pick = -1;
