@@ -16,7 +16,8 @@
  *   under the exponent of 1.0, minus 1, so [0, 1); randn: Box-Muller on a float32 rand of shape (2, *shape);
  *   randint: floor(rand * (high - low)) + low, rand in float32.
  * Differences: the default seed is the time at startup (as tinygrad); draws of 2^32 words or more in one call
- * are refused (tinygrad splits them in chunks); the counter lives on the host, not in a device tensor. */
+ * are refused (tinygrad splits them in chunks); the counter lives on the host, not in a device tensor (the
+ * per-call key K is uploaded in a one-element buffer, so kernels do not recompile from call to call). */
 
 #define RNG_MAX_DEVICES 16
 static const uint32_t DEVICE_KEYS[RNG_MAX_DEVICES] = {   // low 32 bits of sha256(i.to_bytes(4, "big"))
@@ -66,8 +67,13 @@ static tg_tensor *iota_u32(Device *d, int64_t n) {          // 0 .. n-1 as uint3
   return tensor_wrap(t_reshape(tensor_buffer_uop(b), (int64_t[]){ n }, 1), d);
 }
 
-static tg_tensor *threefry(tg_tensor *x, uint64_t key) {     // x: uint64 tensor of rank 1
-  UOp *k = t_expand(t_reshape(uop_const_int(dt_scalar(DT_UINT64), (int64_t)key), (int64_t[]){ 1 }, 1), x->shape, 1);
+// x: uint64 tensor of rank 1. The key travels in a one-element buffer, not as a constant, so that every draw
+// of one shape runs the same compiled kernel (a constant would make each call's source, and compile, new).
+static tg_tensor *threefry(tg_tensor *x, uint64_t key) {
+  Buffer *b = buf_new(x->dev, DT_UINT64, 1);
+  buf_ensure(b);
+  if (buf_copyin(b, &key, sizeof key) != 0) { buf_unref(b); return NULL; }
+  UOp *k = t_expand(t_reshape(tensor_buffer_uop(b), (int64_t[]){ 1 }, 1), x->shape, 1);
   return tensor_wrap(uop2(OP_THREEFRY, dt_scalar(DT_UINT64), x->uop, k, arg_none()), x->dev);
 }
 

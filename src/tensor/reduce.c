@@ -185,7 +185,7 @@ tg_tensor *tg_logsumexp(tg_tensor *t, int axis, bool keepdim) {
   if (!t_check_inputs("tg_logsumexp", 1, t)) return NULL;
   int a = t_norm_axis("tg_logsumexp", t, axis, false);
   if (a < 0) return NULL;
-  tg_tensor *m = tg_max(t, &a, 1, true);
+  tg_tensor *m = tg_detach(tg_max(t, &a, 1, true));            // the result does not depend on the shift: no gradient
   tg_tensor *mf = tg_where(tg_isinf(m), tg_zeros_like(m), m);   // all -inf rows stay -inf
   tg_tensor *s = tg_log(tg_sum(tg_exp(tg_sub(t, mf)), &a, 1, true));
   tg_tensor *r = tg_add(s, mf);
@@ -196,7 +196,7 @@ tg_tensor *tg_softmax(tg_tensor *t, int axis) {
   if (!t_check_inputs("tg_softmax", 1, t)) return NULL;
   int a = t_norm_axis("tg_softmax", t, axis, false);
   if (a < 0) return NULL;
-  tg_tensor *e = tg_exp(tg_sub(t, tg_max(t, &a, 1, true)));
+  tg_tensor *e = tg_exp(tg_sub(t, tg_detach(tg_max(t, &a, 1, true))));   // shift-invariant: the max needs no gradient
   return tg_div(e, tg_sum(e, &a, 1, true));
 }
 
@@ -204,6 +204,6 @@ tg_tensor *tg_log_softmax(tg_tensor *t, int axis) {
   if (!t_check_inputs("tg_log_softmax", 1, t)) return NULL;
   int a = t_norm_axis("tg_log_softmax", t, axis, false);
   if (a < 0) return NULL;
-  tg_tensor *m = tg_sub(t, tg_max(t, &a, 1, true));
+  tg_tensor *m = tg_sub(t, tg_detach(tg_max(t, &a, 1, true)));
   return tg_sub(m, tg_log(tg_sum(tg_exp(m), &a, 1, true)));
 }

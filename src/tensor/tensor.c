@@ -61,6 +61,11 @@ void tg_free(tg_tensor *t) {
   free(t);
 }
 
+tg_tensor *tensor_live_next(tg_tensor *t) {
+  tg_tensor *n = t ? t->next : live_head.next;
+  return n == &live_head ? NULL : n;
+}
+
 void tg_scope_begin(void) { tensor_scope_depth++; }
 
 void tg_scope_end(void) {

@@ -24,6 +24,7 @@ struct tg_tensor {
 tg_tensor *tensor_wrap(UOp *u, Device *dev);           // new handle in the current scope; shape from u
 UOp *tensor_buffer_uop(Buffer *b);                       // a new BUFFER node taking over the caller's ref to b
 UOp *tensor_buffer_view_uop(Buffer *b);                  // b's BUFFER node, made (with its own ref) if needed
+tg_tensor *tensor_live_next(tg_tensor *t);               // iterate the live handles: NULL gives the first, NULL ends
 
 // ---- shapes of tensor-graph UOps (cached until the next GC) ----
 typedef struct Shape { int ndim; int64_t d[TG_MAX_DIMS]; } Shape;

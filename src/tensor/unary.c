@@ -28,7 +28,10 @@ tg_tensor *tg_cos(tg_tensor *t) { return tg_sin(tg_rsub_s(floatish(t), M_PI / 2)
 tg_tensor *tg_tan(tg_tensor *t) { return tg_div(tg_sin(t), tg_cos(t)); }
 tg_tensor *tg_sigmoid(tg_tensor *t) { return tg_reciprocal(tg_add_s(tg_exp2(tg_mul_s(floatish(t), -1.0 / M_LN2)), 1)); }
 tg_tensor *tg_tanh(tg_tensor *t) { return tg_sub_s(tg_mul_s(tg_sigmoid(tg_mul_s(floatish(t), 2)), 2), 1); }
-tg_tensor *tg_relu(tg_tensor *t) { return tg_maximum_s(t, 0); }
+tg_tensor *tg_relu(tg_tensor *t) {       // a where, not maximum(t, 0): the gradient at 0 is 0 (torch), not a tie's 1/2
+  if (!t || !st_is_float(t->dtype)) return tg_maximum_s(t, 0);
+  return tg_where(tg_le_s(t, 0), tg_zeros_like(t), t);   // NaN stays NaN
+}
 tg_tensor *tg_relu6(tg_tensor *t) { return tg_clamp(t, 0, 6); }
 tg_tensor *tg_hardtanh(tg_tensor *t) { return tg_clamp(t, -1, 1); }
 tg_tensor *tg_hardsigmoid(tg_tensor *t) { return tg_div_s(tg_relu6(tg_add_s(floatish(t), 3)), 6); }

@@ -1,0 +1,197 @@
+// tg train fashion-mnist / tg eval: tinygrad's beautiful_mnist CNN on Fashion-MNIST, in C
+#include "tools.h"
+#include "tinygrad.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct Model {
+  struct tg_nn_conv2d *c1, *c2, *c3, *c4;
+  struct tg_nn_batchnorm *bn1, *bn2;
+  struct tg_nn_linear *fc;
+} Model;
+
+static Model *model_new(void) {
+  Model *m = calloc(1, sizeof *m);
+  m->c1 = tg_nn_conv2d_new(1, 32, (int[]){ 5, 5 }, NULL, NULL, NULL, 1, true);
+  m->c2 = tg_nn_conv2d_new(32, 32, (int[]){ 5, 5 }, NULL, NULL, NULL, 1, true);
+  m->bn1 = tg_nn_batchnorm_new(32, 1e-5, 0.1, true, true);
+  m->c3 = tg_nn_conv2d_new(32, 64, (int[]){ 3, 3 }, NULL, NULL, NULL, 1, true);
+  m->c4 = tg_nn_conv2d_new(64, 64, (int[]){ 3, 3 }, NULL, NULL, NULL, 1, true);
+  m->bn2 = tg_nn_batchnorm_new(64, 1e-5, 0.1, true, true);
+  m->fc = tg_nn_linear_new(576, 10, true);
+  if (!m->c1 || !m->c2 || !m->bn1 || !m->c3 || !m->c4 || !m->bn2 || !m->fc) { free(m); return NULL; }
+  return m;
+}
+
+static void model_free(Model *m) {
+  tg_nn_conv2d_free(m->c1); tg_nn_conv2d_free(m->c2); tg_nn_conv2d_free(m->c3); tg_nn_conv2d_free(m->c4);
+  tg_nn_batchnorm_free(m->bn1); tg_nn_batchnorm_free(m->bn2); tg_nn_linear_free(m->fc);
+  free(m);
+}
+
+// Conv 1->32 5x5, ReLU, Conv 32->32 5x5, ReLU, BatchNorm, MaxPool 2, Conv 32->64 3x3, ReLU,
+// Conv 64->64 3x3, ReLU, BatchNorm, MaxPool 2, flatten, Linear 576->10
+static tg_tensor *model_forward(Model *m, tg_tensor *x) {
+  x = tg_relu(tg_nn_conv2d(m->c1, x));
+  x = tg_relu(tg_nn_conv2d(m->c2, x));
+  x = tg_max_pool2d(tg_nn_batchnorm(m->bn1, x), (int[]){ 2, 2 }, NULL, NULL);
+  x = tg_relu(tg_nn_conv2d(m->c3, x));
+  x = tg_relu(tg_nn_conv2d(m->c4, x));
+  x = tg_max_pool2d(tg_nn_batchnorm(m->bn2, x), (int[]){ 2, 2 }, NULL, NULL);
+  return tg_nn_linear(m->fc, tg_flatten(x, 1, -1));
+}
+
+static tg_state *model_state(Model *m) {
+  tg_state *s = tg_state_new();
+  int rc = tg_nn_conv2d_state(m->c1, "layers.0", s) | tg_nn_conv2d_state(m->c2, "layers.2", s) |
+           tg_nn_batchnorm_state(m->bn1, "layers.4", s) | tg_nn_conv2d_state(m->c3, "layers.6", s) |
+           tg_nn_conv2d_state(m->c4, "layers.8", s) | tg_nn_batchnorm_state(m->bn2, "layers.10", s) |
+           tg_nn_linear_state(m->fc, "layers.13", s);
+  if (rc) { tg_state_free(s); return NULL; }
+  return s;
+}
+
+// every parameter and buffer (running statistics are realized by the optimizer step too)
+static int model_tensors(Model *m, tg_tensor **out, int max) {
+  tg_state *s = model_state(m);
+  int n = s ? tg_state_len(s) : 0;
+  for (int i = 0; i < n && i < max; i++) out[i] = tg_state_at(s, i);
+  tg_state_free(s);
+  return n;
+}
+
+typedef struct Data { uint8_t *x_train, *y_train, *x_test, *y_test; int64_t n_train, n_test; } Data;
+
+static int copy_out(tg_tensor *t, uint8_t **dst) {
+  size_t n = (size_t)tg_numel(t);
+  *dst = malloc(n ? n : 1);
+  return tg_data(t, *dst, n);
+}
+
+static int load_data(Data *d) {
+  tg_scope_begin();
+  tg_tensor *xt, *yt, *xv, *yv;
+  int rc = tg_fashion_mnist(&xt, &yt, &xv, &yv);
+  if (rc == 0) rc = copy_out(xt, &d->x_train) | copy_out(yt, &d->y_train) | copy_out(xv, &d->x_test) | copy_out(yv, &d->y_test);
+  if (rc == 0) { d->n_train = tg_dim(yt, 0); d->n_test = tg_dim(yv, 0); }
+  tg_scope_end();
+  return rc;
+}
+
+// a batch as float32 in [0, 1] and int32 labels
+static void batch_of(const uint8_t *x, const uint8_t *y, const int64_t *idx, int n, tg_tensor **bx, tg_tensor **by) {
+  float *fx = malloc((size_t)n * 784 * sizeof(float));
+  int32_t *iy = malloc((size_t)n * sizeof(int32_t));
+  for (int i = 0; i < n; i++) {
+    for (int k = 0; k < 784; k++) fx[(size_t)i * 784 + k] = (float)x[idx[i] * 784 + k] / 255.0f;
+    iy[i] = y[idx[i]];
+  }
+  *bx = tg_from_data(fx, TG_FLOAT32, TG_SHAPE(n, 1, 28, 28));
+  *by = tg_from_data(iy, TG_INT32, TG_SHAPE(n));
+  free(fx); free(iy);
+}
+
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec; }
+
+static void progress(int step, int steps, double loss, double t0) {
+  int w = 30, filled = (int)((double)step / steps * w);
+  double el = now() - t0, rate = step / (el > 0 ? el : 1);
+  fprintf(stderr, "\r%3d%%|", 100 * step / steps);
+  for (int i = 0; i < w; i++) fputc(i < filled ? '#' : ' ', stderr);
+  fprintf(stderr, "| %d/%d [%.0fs, %.2f steps/s] loss %.4f", step, steps, el, rate, loss);
+  if (step == steps) fputc('\n', stderr);
+  fflush(stderr);
+}
+
+static double evaluate(Model *m, const Data *d) {
+  tg_set_training(false);
+  int64_t correct = 0;
+  const int B = 1000;
+  for (int64_t s = 0; s < d->n_test; s += B) {
+    int n = (int)(d->n_test - s < B ? d->n_test - s : B);
+    int64_t idx[1000];
+    for (int i = 0; i < n; i++) idx[i] = s + i;
+    tg_scope_begin();
+    tg_tensor *x, *y;
+    batch_of(d->x_test, d->y_test, idx, n, &x, &y);
+    tg_tensor *hit = tg_sum(tg_eq(tg_cast(tg_argmax(model_forward(m, x), -1, false), TG_INT32), y), NULL, 0, false);
+    double h = tg_item(hit);
+    if (isnan(h)) { tg_scope_end(); return -1; }
+    correct += (int64_t)h;
+    tg_scope_end();
+  }
+  return (double)correct / (double)d->n_test;
+}
+
+static void free_data(Data *d) { free(d->x_train); free(d->y_train); free(d->x_test); free(d->y_test); }
+
+int tg_cmd_train(int argc, char **argv) {
+  int steps = 70 * 6, batch = 512;
+  const char *ckpt = "fashion_mnist.safetensors";
+  for (int i = 0; i < argc; i++) {
+    if (!strcmp(argv[i], "--steps") && i + 1 < argc) steps = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--batch") && i + 1 < argc) batch = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--out") && i + 1 < argc) ckpt = argv[++i];
+    else if (strcmp(argv[i], "fashion-mnist")) { fprintf(stderr, "tg train: unknown argument '%s'\n", argv[i]); return 2; }
+  }
+  if (steps <= 0 || batch <= 0) { fprintf(stderr, "tg train: --steps and --batch must be positive\n"); return 2; }
+  double t_start = now();
+  Data d = { 0 };
+  if (load_data(&d) != 0) { fprintf(stderr, "tg train: %s\n", tg_error()); return 1; }
+  tg_manual_seed(1337);
+  Model *m = model_new();
+  if (!m) { fprintf(stderr, "tg train: %s\n", tg_error()); free_data(&d); return 1; }
+  tg_tensor *params[64];
+  int np = model_tensors(m, params, 64);
+  tg_optim *opt = tg_optim_adam(params, np, 1e-3, 0.9, 0.999, 1e-8);
+  if (!opt) { fprintf(stderr, "tg train: %s\n", tg_error()); return 1; }
+  int64_t *idx = malloc((size_t)batch * sizeof(int64_t));
+  srand(42);
+  double t0 = now(), loss = 0;
+  for (int step = 1; step <= steps; step++) {
+    for (int i = 0; i < batch; i++) idx[i] = (int64_t)(((uint64_t)rand() << 16 ^ (uint64_t)rand()) % (uint64_t)d.n_train);
+    tg_scope_begin();
+    tg_set_training(true);
+    tg_tensor *x, *y;
+    batch_of(d.x_train, d.y_train, idx, batch, &x, &y);
+    tg_tensor *l = tg_nn_sparse_categorical_crossentropy(model_forward(m, x), y, -1, 0);
+    tg_optim_zero_grad(opt);
+    if (!l || tg_backward(l) != 0 || tg_optim_step_with(opt, &l, 1) != 0) {
+      fprintf(stderr, "\ntg train: step %d: %s\n", step, tg_error());
+      return 1;
+    }
+    loss = tg_item(l);
+    tg_scope_end();
+    progress(step, steps, loss, t0);
+  }
+  double acc = evaluate(m, &d);
+  tg_state *s = model_state(m);
+  int rc = s ? tg_safetensors_save(s, ckpt) : -1;
+  tg_state_free(s);
+  printf("test accuracy %.2f%% after %d steps (batch %d), final loss %.4f, wall time %.1f s, checkpoint %s\n",
+         acc * 100, steps, batch, loss, now() - t_start, rc == 0 ? ckpt : "(not saved)");
+  if (rc != 0) fprintf(stderr, "tg train: saving %s: %s\n", ckpt, tg_error());
+  tg_optim_free(opt);
+  model_free(m);
+  free(idx);
+  free_data(&d);
+  return rc == 0 && acc >= 0 ? 0 : 1;
+}
+
+int tg_cmd_eval(int argc, char **argv) {
+  if (argc < 1) { fprintf(stderr, "usage: tg eval <checkpoint.safetensors>\n"); return 2; }
+  Data d = { 0 };
+  if (load_data(&d) != 0) { fprintf(stderr, "tg eval: %s\n", tg_error()); return 1; }
+  Model *m = model_new();
+  tg_state *s = m ? model_state(m) : NULL;
+  if (!s || tg_safetensors_load(s, argv[0]) != 0) { fprintf(stderr, "tg eval: %s\n", tg_error()); return 1; }
+  double acc = evaluate(m, &d);
+  printf("test accuracy %.2f%% (%s)\n", acc * 100, argv[0]);
+  tg_state_free(s);
+  model_free(m);
+  free_data(&d);
+  return acc >= 0 ? 0 : 1;
+}
