@@ -36,5 +36,11 @@ install:
 	cmake --build $(BUILD) -j $(JOBS)
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
+# the main job: train tinygrad's beautiful_mnist CNN on Fashion-MNIST (Debian's dataset-fashion-mnist),
+# print test accuracy and wall time, save a checkpoint, and evaluate it again from the file
+demo: all
+	$(BUILD)/tg train fashion-mnist --out $(BUILD)/fashion_mnist.safetensors
+	$(BUILD)/tg eval $(BUILD)/fashion_mnist.safetensors
+
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

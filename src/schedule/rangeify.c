@@ -154,11 +154,13 @@ static uint64_t ranges_used(UOp *e) {
   return m;
 }
 
-// Inlining a reduce places it in the innermost loop its index uses. If an enclosing loop does not
-// appear in that index, the reduce may be recomputed on every trip of that loop: when the loops around it
-// run more often than the reduce has output elements, realize it instead. (When they do not, the unused
-// loop is an expand inside the reduce's own input, x.expand(...).max(0) + y: each element is computed once.)
-static int reduce_placement(RangeifyCtx *ctx, uint64_t used, int64_t numel, bool *recompute) {
+// Inlining a reduce places it in the innermost loop its index uses, so it is evaluated once per trip of
+// the loops around that place. Counted over every place this kernel inlines the same REDUCE_AXIS, the
+// evaluations may not exceed the reduce's number of output elements; past that it is recomputing values
+// (a loop its index does not really depend on, or the same values needed in several places, as a matmul
+// feeding both a softmax's max and its sum): realize it instead. The count needs no symbolic proof of
+// independence, so it also catches index math the simplifier cannot see through.
+static int reduce_placement(RangeifyCtx *ctx, UOp *x, uint64_t used, bool *recompute) {
   int at = -1;
   for (int r = 0; r < ctx->next_range; r++) {          // deepest used range: the one whose chain holds all others
     if (!((used >> r) & 1)) continue;
@@ -167,13 +169,12 @@ static int reduce_placement(RangeifyCtx *ctx, uint64_t used, int64_t numel, bool
     for (int p = at; p >= 0; p = ctx->parent[p]) best++;
     if (depth > best) at = r;
   }
-  bool unused = false;
-  int64_t trips = 1;
-  for (int p = at; p >= 0; p = ctx->parent[p]) {
-    if (!((used >> p) & 1)) unused = true;
-    if (trips <= numel) trips *= ctx->size[p];
-  }
-  *recompute = unused && trips > numel;
+  int64_t numel = shape_numel(ushape(x)), trips = (int64_t)hmap_get_or(&ctx->evals, (uint64_t)(uintptr_t)x, 0);
+  int64_t here = 1;
+  for (int p = at; p >= 0 && here <= numel; p = ctx->parent[p]) here *= ctx->size[p];
+  trips = here > numel || trips + here > numel ? numel + 1 : trips + here;
+  hmap_put(&ctx->evals, (uint64_t)(uintptr_t)x, (uint64_t)trips);
+  *recompute = trips > numel;
   return at;
 }
 
@@ -187,7 +188,7 @@ static UOp *idx_reduce(Match *m) {            // fresh RANGEs over the reduced a
   uint64_t used = ranges_used(sym_simplify(VALID(m)));
   for (int i = 0; i < IDX_N(m); i++) { in[i] = sym_simplify(IDX_AT(m, i)); used |= ranges_used(in[i]); }
   bool recompute;
-  int at = reduce_placement(ctx, used, shape_numel(ushape(x)), &recompute);
+  int at = reduce_placement(ctx, x, used, &recompute);
   int nr = (int)x->arg.n - 1;
   // (the kernel's own output is needed once per output element: computing it per element is no waste)
   if (!rfy_is_root(ctx, x) && (recompute || ctx->next_range + nr > RANGEIFY_MAX_RANGES)) { ctx->realize_instead = x; return NULL; }

@@ -21,6 +21,7 @@ typedef struct RangeifyCtx {
   int parent[RANGEIFY_MAX_RANGES];   // loop nest of this kernel's ranges by id: enclosing range, -1 = none
   int64_t size[RANGEIFY_MAX_RANGES]; // trip count of each range
   UOp *origin[RANGEIFY_MAX_RANGES];  // the REDUCE_AXIS each reduce range came from (NULL for output ranges)
+  HMap evals;                   // REDUCE_AXIS -> evaluations so far in this kernel (see reduce_placement)
   UOp *realize_instead;         // set when inlining a REDUCE_AXIS would recompute it: realize it and retry
 } RangeifyCtx;
 

@@ -59,6 +59,7 @@ static UOp *build_kernel(RangeifyCtx *ctx, UOp *x, Buffer *out, UOp **recompute)
   ctx->nbufs = 0;
   ctx->next_range = 0;
   ctx->realize_instead = NULL;
+  hmap_clear(&ctx->evals);
   rfy_global(ctx, out);
   int prev = -1;
   for (int i = 0; i < s->ndim; i++) {         // output loops nest in axis order
@@ -79,17 +80,22 @@ static UOp *build_kernel(RangeifyCtx *ctx, UOp *x, Buffer *out, UOp **recompute)
   // the same rule on the final kernel: simplification can drop a dependency the check above relied on
   Nest nest;
   nest_build(&nest, ast);
+  HMap evals = { 0 };
   for (int64_t i = 0; i < nest.topo->n && !*recompute; i++) {
     UOp *u = nest.topo->items[i];
     UOp *origin = u->op == OP_REDUCE ? ctx->origin[u->src[1]->arg.tup[0]] : NULL;
-    if (!origin || rfy_is_root(ctx, origin) || nest_recompute_factor(&nest, u) <= 1) continue;
-    int64_t trips = 1, numel = shape_numel(ushape(origin));     // as in rangeify's reduce_placement
-    for (int at = nest_place(&nest, u); at != NEST_ROOT && trips <= numel; at = nest.parent[at]) {
+    if (!origin || rfy_is_root(ctx, origin)) continue;
+    int64_t numel = shape_numel(ushape(origin)), here = 1;     // as in rangeify's reduce_placement
+    for (int at = nest_place(&nest, u); at != NEST_ROOT && here <= numel; at = nest.parent[at]) {
       int64_t sz = nest_range_size(nest.range[at]);
-      if (sz < 0 || __builtin_mul_overflow(trips, sz, &trips)) trips = INT64_MAX;
+      if (sz < 0 || __builtin_mul_overflow(here, sz, &here)) here = INT64_MAX;
     }
+    int64_t trips = (int64_t)hmap_get_or(&evals, (uint64_t)(uintptr_t)origin, 0);
+    trips = here > numel || trips + here > numel ? numel + 1 : trips + here;
+    hmap_put(&evals, (uint64_t)(uintptr_t)origin, (uint64_t)trips);
     if (trips > numel) *recompute = origin;
   }
+  hmap_free(&evals);
   nest_free(&nest);
   if (*recompute) return NULL;
   return ast;
@@ -211,6 +217,7 @@ int sched_create(Schedule *s, UOp **roots, int n, Device *dev) {
     s->outs[i] = buf_ref(b ? b : HMAP_PTR(&bufs, sink->src[i]));
   }
   vec_free(&pending);
+  hmap_free(&ctx.evals);
   release_bufs(&bufs);
   hmap_free(&want);
   free(order);
