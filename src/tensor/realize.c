@@ -92,25 +92,6 @@ tg_tensor *tg_to(tg_tensor *t, const char *device) {
   return tensor_wrap(c, d);
 }
 
-// Equal lazy graphs are one node, so tensors realized from equal graphs share one buffer (two tg_zeros of a
-// shape). Before writing into t's buffer, give t a private copy if any other live tensor views it.
-static bool own_buffer(tg_tensor *t) {
-  Buffer *b = sched_view_buffer(t->uop);
-  bool shared = false;
-  for (tg_tensor *o = tensor_live_next(NULL); o && !shared; o = tensor_live_next(o))
-    shared = o != t && sched_view_buffer(o->uop) == b;
-  if (!shared) return true;
-  Buffer *nb = buf_new(t->dev, b->dtype, b->size);
-  void *tmp = malloc(b->nbytes ? b->nbytes : 1);
-  TG_ASSERT(nb && tmp, "out of memory");
-  int rc = buf_copyout(b, tmp, b->nbytes);
-  if (rc == 0) rc = buf_copyin(nb, tmp, nb->nbytes);
-  free(tmp);
-  if (rc != 0) { buf_unref(nb); return false; }
-  t->uop = t_reshape(tensor_buffer_uop(nb), t->shape, t->ndim);
-  return true;
-}
-
 tg_tensor *tg_assign(tg_tensor *t, tg_tensor *value) {
   const char *fn = "tg_assign";
   if (!t_check_inputs(fn, 2, t, value)) return NULL;
@@ -125,7 +106,6 @@ tg_tensor *tg_assign(tg_tensor *t, tg_tensor *value) {
     return NULL;
   }
   if (!sched_view_buffer(t->uop) && !tg_realize(t)) return NULL;   // the target must own a buffer
-  if (!own_buffer(t)) return NULL;
   UOp *val = t_cast(v->uop, t->dtype);
   t->uop = uop2(OP_ASSIGN, t->uop->dtype, t->uop, val, arg_none());
   return t;
