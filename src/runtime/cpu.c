@@ -84,7 +84,7 @@ static void first_line(const char *text, const char *prefer, char *out, size_t n
 }
 
 static const char *compiler(void) { return env_str("CC", "cc"); }
-static const char *cflags(void) { return env_str("CFLAGS", "-O2 -march=native"); }
+static const char *cflags(void) { return env_str("CFLAGS", "-O2 -march=native -fvect-cost-model=dynamic"); }   // GCC 12's -O2 model skips loops needing an epilogue
 
 static const char *compiler_version(void) {   // first line of `cc --version`, once per compiler
   const char *cc = compiler();
