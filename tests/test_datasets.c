@@ -66,14 +66,6 @@ static void write_idx(const char *path, uint8_t type, int ndim, const uint32_t *
   free(b);
 }
 
-static void expect_err(const char *what, bool failed, const char *needle) {
-  const char *e = tg_error();
-  CHECK(failed, "%s: expected failure", what);
-  CHECK(e != NULL && strstr(e, needle) != NULL, "%s: message '%s' lacks '%s'", what, e ? e : "(null)", needle);
-  CHECK(e == NULL || strchr(e, '\n') == NULL, "%s: message is not one line", what);
-  tg_clear_error();
-}
-
 static void test_idx_types(void) {
   tg_scope_begin();
   for (int gz = 0; gz < 2; gz++) {

@@ -4,14 +4,6 @@
 #include <math.h>
 #include <string.h>
 
-static void expect_err(const char *what, bool failed, const char *needle) {
-  const char *e = tg_error();
-  CHECK(failed, "%s: expected failure", what);
-  CHECK(e != NULL && strstr(e, needle) != NULL, "%s: message '%s' lacks '%s'", what, e ? e : "(null)", needle);
-  CHECK(e == NULL || strchr(e, '\n') == NULL, "%s: message is not one line", what);
-  tg_clear_error();
-}
-
 int main(void) {
   tg_scope_begin();
   float d[6] = { 1, 2, 3, 4, 5, 6 };

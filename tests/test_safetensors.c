@@ -39,14 +39,6 @@ static uint8_t *read_bytes(const char *path, size_t *n) {
   return p;
 }
 
-static void expect_err(const char *what, bool failed, const char *needle) {
-  const char *e = tg_error();
-  CHECK(failed, "%s: expected failure", what);
-  CHECK(e != NULL && strstr(e, needle) != NULL, "%s: message '%s' lacks '%s'", what, e ? e : "(null)", needle);
-  CHECK(e == NULL || strchr(e, '\n') == NULL, "%s: message is not one line", what);
-  tg_clear_error();
-}
-
 // ---- a model with one tensor of every dtype (values are a function of the index, so Python can check them) ----
 
 typedef struct { const char *name; tg_dtype dt; int ndim; int64_t shape[3]; } Spec;

@@ -1,5 +1,6 @@
 // Test support: CHECK counters, a seeded RNG, and resident-memory readings
 #include "testlib.h"
+#include "tinygrad.h"
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -30,3 +31,11 @@ static size_t status_kb(const char *key) {
 size_t rss_bytes(void) { return status_kb("VmRSS"); }
 size_t peak_rss_bytes(void) { return status_kb("VmHWM"); }
 int64_t env_or(const char *name, int64_t dflt) { const char *v = getenv(name); return v && *v ? atoll(v) : dflt; }
+
+void expect_err(const char *what, bool failed, const char *needle) {
+  const char *e = tg_error();
+  CHECK(failed, "%s: expected failure", what);
+  CHECK(e != NULL && strstr(e, needle) != NULL, "%s: message '%s' lacks '%s'", what, e ? e : "(null)", needle);
+  CHECK(e == NULL || strchr(e, '\n') == NULL, "%s: message is not one line", what);
+  tg_clear_error();
+}
