@@ -4,6 +4,7 @@
 #include "engine/realize.h"
 #include "base/env.h"
 #include <stdlib.h>
+#include <math.h>
 
 /* tinygrad's numbers come from running tinygrad itself, commit a9069c177a9da9cca18593edf55acd2e6073cca6
  * ("make decomp pass SPEC=2 (#17681)", 2026-08-22), DEV=CPU, inputs Tensor.empty (buffers, so no copies), counting
@@ -207,6 +208,43 @@ static void test_computed_once(void) {
   tg_scope_end();
 }
 
+static int64_t kernels_for(tg_tensor **out, int n) {
+  int64_t k0 = eng_stats.kernels;
+  CHECK(tg_realize_many(out, n) == 0, "%s", tg_error());
+  return eng_stats.kernels - k0;
+}
+
+// Work two kernels would both inline is computed once: a large reduce read by two kernels, and an expensive
+// elementwise node that a matmul would evaluate once per column. Small ones stay inlined (a launch costs more).
+static void test_no_recompute(void) {
+  for (int big = 0; big <= 1; big++) {
+    tg_scope_begin();
+    int64_t n = big ? 64 : 8;
+    tg_tensor *a = tg_realize(tg_rand(TG_SHAPE(n, n), TG_FLOAT32)), *b = tg_realize(tg_rand(TG_SHAPE(n, n), TG_FLOAT32));
+    tg_tensor *y = tg_matmul(a, b);
+    tg_tensor *two[2] = { tg_sum(y, ax1, 1, false), tg_max(y, ax0, 1, false) };
+    int64_t k = kernels_for(two, 2);
+    CHECK(k == (big ? 3 : 2), "matmul read by two reductions (n=%lld): %lld kernels, expected %d", (long long)n, (long long)k, big ? 3 : 2);
+    tg_tensor *g = tg_sub(tg_mul(tg_exp(tg_add_s(tg_mul_s(a, 2), 1)), a), tg_div_s(a, 3));
+    tg_tensor *mm[1] = { tg_matmul(g, b) };
+    k = kernels_for(mm, 1);
+    CHECK(k == (big ? 2 : 1), "5-op elementwise into a matmul (n=%lld): %lld kernels, expected %d", (long long)n, (long long)k, big ? 2 : 1);
+    float ref[64 * 64], av[64 * 64], bv[64 * 64], got[64 * 64];
+    CHECK(tg_data(a, av, (size_t)(n * n) * 4) == 0 && tg_data(b, bv, (size_t)(n * n) * 4) == 0 && tg_data(mm[0], got, (size_t)(n * n) * 4) == 0, "%s", tg_error());
+    double worst = 0;
+    for (int64_t i = 0; i < n; i++)
+      for (int64_t j = 0; j < n; j++) {
+        double acc = 0;
+        for (int64_t q = 0; q < n; q++) { double x = av[i * n + q]; acc += (exp(x * 2 + 1) * x - x / 3) * bv[q * n + j]; }
+        ref[i * n + j] = (float)acc;
+        double e = fabs(ref[i * n + j] - got[i * n + j]) / (1 + fabs(acc));
+        if (e > worst) worst = e;
+      }
+    CHECK(worst < 1e-5, "realized elementwise feeding a matmul: relative error %g", worst);
+    tg_scope_end();
+  }
+}
+
 int main(void) {
   char dir[] = "/tmp/tg_kcount_XXXXXX";
   if (mkdtemp(dir)) setenv("CACHE_DIR", dir, 1);
@@ -223,6 +261,7 @@ int main(void) {
   }
   printf("  %d rows asserted (%d with fewer kernels than tinygrad), %d known gaps\n", asserted, lower, nrows - asserted);
   test_computed_once();
+  test_no_recompute();
   char cmd[64];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);

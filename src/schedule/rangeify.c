@@ -72,9 +72,16 @@ static UOp *idx_realized(Match *m) {          // a node computed by an earlier k
   return load_from(ctx, b, VALID(m), rfy_linear(&IDX_AT(m, 0), s->d, s->ndim), dt_deref(B(idx)->dtype));
 }
 
+static int alu_cost(RangeifyCtx *ctx, UOp *x);
+static bool recomputes_alu(RangeifyCtx *ctx, Match *m);
+
 static UOp *idx_alu(Match *m) {               // elementwise ops: index every operand the same way
   UOp *x = B(x), *src[4];
   if (!is_tensor_index(B(idx))) return NULL;
+  RangeifyCtx *ctx = m->ctx;
+  if (ctx->realize_instead) return NULL;
+  if (!rfy_is_root(ctx, x) && alu_cost(ctx, x) >= RANGEIFY_ALU_COST && shape_numel(ushape(x)) >= RANGEIFY_ALU_MIN_NUMEL &&
+      recomputes_alu(ctx, m)) { ctx->realize_instead = x; return NULL; }
   for (uint32_t i = 0; i < x->nsrc; i++) src[i] = rfy_index(x->src[i], VALID(m), &IDX_AT(m, 0), IDX_N(m));
   return uop_with_src(x, src, (int)x->nsrc);
 }
@@ -160,15 +167,20 @@ static uint64_t ranges_used(UOp *e) {
 // (a loop its index does not really depend on, or the same values needed in several places, as a matmul
 // feeding both a softmax's max and its sum): realize it instead. The count needs no symbolic proof of
 // independence, so it also catches index math the simplifier cannot see through.
-static int reduce_placement(RangeifyCtx *ctx, UOp *x, uint64_t used, bool *recompute) {
+static int deepest_range(RangeifyCtx *ctx, uint64_t used) {   // the used range whose chain holds all others
   int at = -1;
-  for (int r = 0; r < ctx->next_range; r++) {          // deepest used range: the one whose chain holds all others
+  for (int r = 0; r < ctx->next_range; r++) {
     if (!((used >> r) & 1)) continue;
     int depth = 0, best = 0;
     for (int p = r; p >= 0; p = ctx->parent[p]) depth++;
     for (int p = at; p >= 0; p = ctx->parent[p]) best++;
     if (depth > best) at = r;
   }
+  return at;
+}
+
+static int reduce_placement(RangeifyCtx *ctx, UOp *x, uint64_t used, bool *recompute) {
+  int at = deepest_range(ctx, used);
   int64_t numel = shape_numel(ushape(x)), trips = (int64_t)hmap_get_or(&ctx->evals, (uint64_t)(uintptr_t)x, 0);
   int64_t here = 1;
   for (int p = at; p >= 0 && here <= numel; p = ctx->parent[p]) here *= ctx->size[p];
@@ -176,6 +188,39 @@ static int reduce_placement(RangeifyCtx *ctx, UOp *x, uint64_t used, bool *recom
   hmap_put(&ctx->evals, (uint64_t)(uintptr_t)x, (uint64_t)trips);
   *recompute = trips > numel;
   return at;
+}
+
+// ALU ops in x's elementwise subtree (up to reduces, buffers and realized nodes), capped: what inlining x
+// recomputes on every evaluation.
+static int alu_cost(RangeifyCtx *ctx, UOp *x) {
+  uint64_t have;
+  if (hmap_get(&ctx->cost, (uint64_t)(uintptr_t)x, &have)) return (int)have;
+  int c = 0;
+  if (op_is_alu((Op)x->op) && !HMAP_PTR(ctx->realized, x)) {
+    c = 1;
+    for (uint32_t i = 0; i < x->nsrc && c < 64; i++) c += alu_cost(ctx, x->src[i]);
+  } else if (op_is_movement((Op)x->op) || x->op == OP_DETACH || x->op == OP_CONTIGUOUS_BACKWARD) {
+    c = alu_cost(ctx, x->src[0]);
+  }
+  c = c > 64 ? 64 : c;
+  hmap_put(&ctx->cost, (uint64_t)(uintptr_t)x, (uint64_t)c);
+  return c;
+}
+
+// An expensive elementwise node inlined where its index misses most loops around it (a gradient read by a
+// convolution's backward once per window position and channel) is recomputed many times: the same count
+// as for reduces, with a margin, since cheap recomputation beats a round trip through memory.
+static bool recomputes_alu(RangeifyCtx *ctx, Match *m) {
+  uint64_t used = ranges_used(sym_simplify(VALID(m)));
+  for (int i = 0; i < IDX_N(m); i++) used |= ranges_used(sym_simplify(IDX_AT(m, i)));
+  UOp *x = B(x);
+  int at = deepest_range(ctx, used);
+  int64_t numel = shape_numel(ushape(x)), limit = numel > INT64_MAX / RANGEIFY_ALU_RECOMPUTE ? INT64_MAX : numel * RANGEIFY_ALU_RECOMPUTE;
+  int64_t trips = (int64_t)hmap_get_or(&ctx->evals, (uint64_t)(uintptr_t)x, 0), here = 1;
+  for (int p = at; p >= 0 && here <= limit; p = ctx->parent[p]) here *= ctx->size[p];
+  trips = here > limit || trips + here > limit ? limit + 1 : trips + here;
+  hmap_put(&ctx->evals, (uint64_t)(uintptr_t)x, (uint64_t)trips);
+  return trips > limit;
 }
 
 static UOp *idx_reduce(Match *m) {            // fresh RANGEs over the reduced axes

@@ -11,6 +11,10 @@
  * The rangeify pass pushes these INDEX nodes down to the leaves: ALU ops distribute, movement ops
  * rewrite the index expressions, REDUCE_AXIS opens fresh reduce RANGEs, and buffers become LOADs. */
 enum { RANGEIFY_MAX_BUFS = 4096, RANGEIFY_MAX_RANGES = 48 };   // buffers: the kernel ABI takes an array
+// An elementwise node of at least RANGEIFY_ALU_COST ops that one kernel would evaluate more than
+// RANGEIFY_ALU_RECOMPUTE times its element count is realized instead of inlined (unless it is so small
+// that recomputing it costs less than a kernel launch).
+enum { RANGEIFY_ALU_COST = 4, RANGEIFY_ALU_RECOMPUTE = 4, RANGEIFY_ALU_MIN_NUMEL = 1024 };
 typedef struct RangeifyCtx {
   const HMap *realized;         // tensor node -> Buffer* holding its value (leaves and earlier kernels)
   UOp *current;                 // the node this kernel computes (never loaded from its own buffer)
@@ -21,8 +25,9 @@ typedef struct RangeifyCtx {
   int parent[RANGEIFY_MAX_RANGES];   // loop nest of this kernel's ranges by id: enclosing range, -1 = none
   int64_t size[RANGEIFY_MAX_RANGES]; // trip count of each range
   UOp *origin[RANGEIFY_MAX_RANGES];  // the REDUCE_AXIS each reduce range came from (NULL for output ranges)
-  HMap evals;                   // REDUCE_AXIS -> evaluations so far in this kernel (see reduce_placement)
-  UOp *realize_instead;         // set when inlining a REDUCE_AXIS would recompute it: realize it and retry
+  HMap evals;                   // REDUCE_AXIS or ALU node -> evaluations so far in this kernel (see reduce_placement)
+  HMap cost;                    // tensor node -> ALU ops inlining it costs (alu_cost), for the whole schedule
+  UOp *realize_instead;         // set when inlining a node would recompute it: realize it and retry
 } RangeifyCtx;
 
 UOp *rfy_index(UOp *x, UOp *valid, UOp *const *idx, int n);    // build a tensor-level INDEX

@@ -28,6 +28,30 @@ static void base_realize_points(HMap *want, UOp *sink) {
     if (!sched_view_buffer(sink->src[i])) HMAP_PUT_PTR(want, sink->src[i], 1);
 }
 
+// A reduce that two kernels would both inline is computed twice (a weight gradient read by Adam's m and v
+// updates; a convolution read by batchnorm's statistics and by the next layer). Realize it once instead.
+// Each node is labelled with the one kernel that reads it, or MULTI, walking users before sources. A small
+// reduce costs less to recompute than a kernel launch does.
+#define MULTI ((uint64_t)1)
+enum { SHARED_REDUCE_MIN_WORK = 4096 };
+static void shared_reduce_points(HMap *want, UOp *sink) {
+  const UOpList *topo = uop_toposort(sink);
+  HMap label = { 0 };                                   // node -> kernel (realize point) or MULTI
+  for (int64_t i = topo->n - 1; i >= 0; i--) {
+    UOp *u = topo->items[i];
+    uint64_t mine = hmap_get_or(&label, (uint64_t)(uintptr_t)u, 0);
+    if (u->op == OP_REDUCE_AXIS && mine == MULTI && shape_numel(ushape(u->src[0])) >= SHARED_REDUCE_MIN_WORK) HMAP_PUT_PTR(want, u, 1);
+    if (u == sink || u->op == OP_BUFFER) continue;
+    if (hmap_get(want, (uint64_t)(uintptr_t)u, NULL)) mine = (uint64_t)(uintptr_t)u;
+    for (uint32_t k = 0; k < u->nsrc; k++) {
+      uint64_t have = hmap_get_or(&label, (uint64_t)(uintptr_t)u->src[k], 0);
+      hmap_put(&label, (uint64_t)(uintptr_t)u->src[k], !have || have == mine ? mine : MULTI);
+    }
+  }
+  hmap_free(&label);
+}
+#undef MULTI
+
 static void push_item(Schedule *s, ScheduleItem it) {
   if (s->n == s->cap) {
     s->cap = s->cap ? 2 * s->cap : 16;
@@ -192,6 +216,7 @@ int sched_create(Schedule *s, UOp **roots, int n, Device *dev) {
   spec_verify(sink, SPEC_TENSOR, "sched_create input");
   HMap want = { 0 }, bufs = { 0 };            // bufs: realize point -> Buffer (owned reference)
   base_realize_points(&want, sink);
+  shared_reduce_points(&want, sink);
   RangeifyCtx ctx = { .realized = &bufs };
   UOp **order;
   int npoints = realize_order(sink, &want, &order);
@@ -218,6 +243,7 @@ int sched_create(Schedule *s, UOp **roots, int n, Device *dev) {
   }
   vec_free(&pending);
   hmap_free(&ctx.evals);
+  hmap_free(&ctx.cost);
   release_bufs(&bufs);
   hmap_free(&want);
   free(order);
