@@ -226,9 +226,9 @@ static void estimate(Program *p) {
       if (depth + 1 < (int)(sizeof mult / sizeof *mult)) { mult[depth + 1] = mult[depth] * (double)n; depth++; }
     } else if (u->op == OP_END) depth = depth > 0 ? depth - 1 : 0;
     else if (op_is_alu((Op)u->op) && u->op != OP_CAST && u->op != OP_BITCAST && !dt_is_ptr(u->dtype) &&
-             u->dtype.scalar != DT_INDEX) p->est_flops += mult[depth] * (u->op == OP_MULACC ? 2 : 1);
+             u->dtype.scalar != DT_INDEX) p->est_flops += mult[depth] * (u->op == OP_MULACC ? 2 : 1) * u->dtype.count;
     else if ((u->op == OP_LOAD || u->op == OP_STORE) && u->src[0]->src[0]->op == OP_DEFINE_GLOBAL)
-      p->est_bytes += mult[depth] * st_itemsize((ScalarType)u->src[0]->dtype.scalar);
+      p->est_bytes += mult[depth] * st_itemsize((ScalarType)u->src[0]->dtype.scalar) * (u->op == OP_LOAD ? u : u->src[1])->dtype.count;
   }
 }
 

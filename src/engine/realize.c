@@ -39,7 +39,7 @@ Program *eng_get_program(Device *dev, UOp *ast) {
   for (CacheEntry *e = head; e; e = e->next) if (e->dev == dev && e->decomp == decomp && e->noopt == noopt) return e->p;
   Opt opts[16];
   int nopts;
-  UOp *k = opt_heuristic(ast, opts, 16, &nopts);
+  UOp *k = opt_finish(opt_heuristic(ast, dev->caps.vector_bytes, opts, 16, &nopts));
   Program *p = cg_linearize(decomp ? cg_decomp(k) : k);
   if (tg_debug() >= 3) {
     fprintf(stderr, "  opts for %s:", p->name);

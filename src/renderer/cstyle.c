@@ -18,6 +18,7 @@ typedef struct {
   char **name;              // per position: variable name, literal, or NULL
   int depth, n_alu, n_val, n_cast;
   bool need_half, need_bf16, need_f2i, need_threefry, failed;
+  uint64_t vec_types[DT_SCALAR_COUNT_];   // per lane type: bit k set when a vector of 2^k lanes is used
 } R;
 
 static ScalarType st(const UOp *u) { return (ScalarType)u->dtype.scalar; }
@@ -30,6 +31,23 @@ const char *rend_c_type(ScalarType s) {
     [DT_UINT64] = "uint64_t", [DT_FLOAT16] = "float", [DT_BFLOAT16] = "float", [DT_FLOAT32] = "float",
     [DT_FLOAT64] = "double", [DT_INDEX] = "int64_t", [DT_VOID] = "void" };
   return names[s];
+}
+
+// ---- vectors: GCC/Clang generic vectors; bool lanes are int32 0/1, half/bfloat16 lanes compute as float ----
+static const char *lane_type(ScalarType s) { return s == DT_BOOL ? "int32_t" : rend_c_type(s); }
+static int lane_bytes(ScalarType s) { return s == DT_BOOL || s == DT_FLOAT16 || s == DT_BFLOAT16 ? 4 : s == DT_INDEX ? 8 : st_itemsize(s); }
+static int lanes(const UOp *u) { return u->dtype.count; }
+
+// The C type of a value: the scalar type, or tg_<lane>x<n> for n lanes (typedef emitted by the prelude).
+static const char *ctype(R *r, DType d, char *buf, size_t n) {
+  ScalarType s = (ScalarType)d.scalar;
+  if (d.count == 1) return rend_c_type(s);
+  int k = __builtin_ctz((unsigned)d.count);
+  if ((1 << k) == d.count) r->vec_types[s] |= 1ull << k;
+  snprintf(buf, n, "tg_%sx%d", lane_type(s), d.count);
+  char *sp = strchr(buf, ' ');
+  if (sp) *sp = '_';
+  return buf;
 }
 
 static const char *store_type(ScalarType s) {    // how a global buffer holds it
@@ -119,10 +137,22 @@ static char *float_literal(ScalarType t, double v) {
   return xstrdup(b);
 }
 
-static char *const_literal(UOp *u) {
+static char *scalar_literal(UOp *u) {
   ScalarType t = st(u);
   if (st_is_float(t)) return float_literal(t, st_round_float(t, uop_const_value(u)));
   return int_literal(t, u->arg.kind == ARG_INT ? u->arg.i : (int64_t)uop_const_value(u));
+}
+
+static char *const_literal(R *r, UOp *u) {
+  char *one = scalar_literal(u);
+  if (lanes(u) == 1) return one;
+  char tb[48];
+  StrBuf e = { 0 };
+  sb_printf(&e, "((%s){", ctype(r, u->dtype, tb, sizeof tb));
+  for (int l = 0; l < lanes(u); l++) sb_printf(&e, l ? ", %s" : "%s", one);
+  sb_puts(&e, "})");
+  free(one);
+  return sb_take(&e);
 }
 
 // ---- memory access ----
@@ -138,8 +168,8 @@ static bool access_of(R *r, UOp *index, Access *a) {
   return true;
 }
 
-static void load_expr(R *r, const Access *a, StrBuf *e) {
-  const char *buf = nm(r, a->buf), *idx = nm(r, a->idx);
+static void load_expr(R *r, const Access *a, const char *idx, StrBuf *e) {
+  const char *buf = nm(r, a->buf);
   ScalarType t = st(a->buf);
   if (a->buf->op == OP_DEFINE_REG) sb_printf(e, "%s[%s]", buf, idx);
   else if (t == DT_FLOAT16) { sb_printf(e, "tg_h2f(%s[%s])", buf, idx); r->need_half = true; }
@@ -148,34 +178,77 @@ static void load_expr(R *r, const Access *a, StrBuf *e) {
   else sb_printf(e, "%s[%s]", buf, idx);
 }
 
+// A buffer whose elements are the lanes' C type: vector accesses are one unaligned memcpy.
+static bool plain_lanes(UOp *buf) {
+  ScalarType t = st(buf);
+  return buf->op == OP_DEFINE_GLOBAL && !is_f16(t) && t != DT_BOOL;
+}
+
+static char *new_name(R *r, int i, const char *prefix, int *counter) {
+  char nbuf[32];
+  snprintf(nbuf, sizeof nbuf, "%s%d", prefix, (*counter)++);
+  r->name[i] = xstrdup(nbuf);
+  return r->name[i];
+}
+
+// n contiguous elements from buf[idx]: "T v; if (gate) {...} else v = alt;"
+static void render_vector_load(R *r, int i, UOp *u, const Access *a, UOp *alt) {
+  char tb[48], ib[160];
+  const char *T = ctype(r, u->dtype, tb, sizeof tb), *name = new_name(r, i, "val", &r->n_val), *idx = nm(r, a->idx);
+  line(r, "%s %s;", T, name);
+  if (a->gate) { line(r, "if (%s) {", nm(r, a->gate)); r->depth++; }
+  if (plain_lanes(a->buf)) line(r, "__builtin_memcpy(&%s, %s + %s, sizeof %s);", name, nm(r, a->buf), idx, name);
+  else {
+    StrBuf e = { 0 };
+    snprintf(ib, sizeof ib, "%s + l_", idx);
+    load_expr(r, a, ib, &e);
+    line(r, "for (int l_ = 0; l_ < %d; l_++) %s[l_] = %s;", lanes(u), name, e.s);
+    sb_free(&e);
+  }
+  if (a->gate) { r->depth--; line(r, "} else %s = %s;", name, alt ? nm(r, alt) : "0"); }
+}
+
 static void render_load(R *r, int i, UOp *u) {
   Access a;
   if (!access_of(r, u->src[0], &a)) return;
   UOp *alt = u->nsrc >= 2 && st(u->src[1]) != DT_VOID ? u->src[1] : NULL;
   if (!a.gate && u->nsrc >= 3 && st(u->src[2]) == DT_BOOL) a.gate = u->src[2];    // LOAD(idx, alt, gate) form
+  if (lanes(u) > 1 && a.buf->op == OP_DEFINE_GLOBAL) { render_vector_load(r, i, u, &a, alt); return; }
   StrBuf e = { 0 };
   if (a.gate) sb_printf(&e, "%s ? ", nm(r, a.gate));
-  load_expr(r, &a, &e);
+  load_expr(r, &a, nm(r, a.idx), &e);
   if (a.gate) sb_printf(&e, " : %s", alt ? nm(r, alt) : "0");
-  char nbuf[32];
-  snprintf(nbuf, sizeof nbuf, "val%d", r->n_val++);
-  r->name[i] = xstrdup(nbuf);
-  line(r, "%s %s = %s;", rend_c_type(st(u)), nbuf, e.s);
+  char tb[48];
+  const char *T = ctype(r, u->dtype, tb, sizeof tb), *name = new_name(r, i, "val", &r->n_val);
+  line(r, "%s %s = %s;", T, name, e.s);
   sb_free(&e);
+}
+
+static void store_stmt(R *r, const Access *a, const char *idx, const char *v, StrBuf *e) {
+  const char *buf = nm(r, a->buf);
+  ScalarType t = st(a->buf);
+  if (a->buf->op == OP_DEFINE_REG) sb_printf(e, "%s[%s] = %s;", buf, idx, v);
+  else if (t == DT_FLOAT16) { sb_printf(e, "%s[%s] = tg_f2h(%s);", buf, idx, v); r->need_half = true; }
+  else if (t == DT_BFLOAT16) { sb_printf(e, "%s[%s] = tg_f2bf(%s);", buf, idx, v); r->need_bf16 = true; }
+  else if (t == DT_BOOL) sb_printf(e, "%s[%s] = (unsigned char)%s;", buf, idx, v);
+  else sb_printf(e, "%s[%s] = %s;", buf, idx, v);
 }
 
 static void render_store(R *r, UOp *u) {
   Access a;
   if (!access_of(r, u->src[0], &a)) return;
   if (!a.gate && u->nsrc >= 3 && st(u->src[2]) == DT_BOOL) a.gate = u->src[2];
-  const char *buf = nm(r, a.buf), *idx = nm(r, a.idx), *v = nm(r, u->src[1]);
-  ScalarType t = st(a.buf);
+  const char *idx = nm(r, a.idx), *v = nm(r, u->src[1]);
   StrBuf e = { 0 };
-  if (a.buf->op == OP_DEFINE_REG) sb_printf(&e, "%s[%s] = %s;", buf, idx, v);
-  else if (t == DT_FLOAT16) { sb_printf(&e, "%s[%s] = tg_f2h(%s);", buf, idx, v); r->need_half = true; }
-  else if (t == DT_BFLOAT16) { sb_printf(&e, "%s[%s] = tg_f2bf(%s);", buf, idx, v); r->need_bf16 = true; }
-  else if (t == DT_BOOL) sb_printf(&e, "%s[%s] = (unsigned char)%s;", buf, idx, v);
-  else sb_printf(&e, "%s[%s] = %s;", buf, idx, v);
+  if (lanes(u->src[1]) > 1 && a.buf->op == OP_DEFINE_GLOBAL && plain_lanes(a.buf))
+    sb_printf(&e, "__builtin_memcpy(%s + %s, &%s, sizeof %s);", nm(r, a.buf), idx, v, v);
+  else if (lanes(u->src[1]) > 1 && a.buf->op == OP_DEFINE_GLOBAL) {
+    char ib[160], vb[160];
+    snprintf(ib, sizeof ib, "%s + l_", idx);
+    snprintf(vb, sizeof vb, "%s[l_]", v);
+    sb_printf(&e, "for (int l_ = 0; l_ < %d; l_++) ", lanes(u->src[1]));
+    store_stmt(r, &a, ib, vb, &e);
+  } else store_stmt(r, &a, idx, v, &e);
   if (a.gate) line(r, "if (%s) %s", nm(r, a.gate), e.s);
   else line(r, "%s", e.s);
   sb_free(&e);
@@ -291,6 +364,13 @@ static void cast_expr(R *r, UOp *u, const char *a, StrBuf *e) {
 
 static void render_bitcast(R *r, int i, UOp *u) {
   ScalarType t = st(u), s = st(u->src[0]);
+  if (lanes(u) > 1) {
+    if (lane_bytes(t) != st_itemsize(t) || lane_bytes(s) != st_itemsize(s) || st_itemsize(t) != st_itemsize(s)) { fail(r, "vector BITCAST %s -> %s", st_name(s), st_name(t)); return; }
+    char tb[48];
+    const char *T = ctype(r, u->dtype, tb, sizeof tb), *name = new_name(r, i, "cast", &r->n_cast);
+    line(r, "%s %s; __builtin_memcpy(&%s, &%s, sizeof %s);", T, name, name, nm(r, u->src[0]), name);
+    return;
+  }
   if (st_itemsize(t) != st_itemsize(s)) { fail(r, "BITCAST %s -> %s changes the size", st_name(s), st_name(t)); return; }
   const char *a = nm(r, u->src[0]);
   char name[32], src[128], dst[64];
@@ -307,26 +387,77 @@ static void render_bitcast(R *r, int i, UOp *u) {
        store_type(s), src, store_type(t), name, dst);
 }
 
-static void render_alu(R *r, int i, UOp *u) {
+// The scalar C expression of an ALU node over operand expressions a, b, c.
+static void alu_expr(R *r, UOp *u, const char *a, const char *b, const char *c, StrBuf *e) {
   Op op = (Op)u->op;
   ScalarType t = st(u);
-  const char *a = u->nsrc > 0 ? nm(r, u->src[0]) : "", *b = u->nsrc > 1 ? nm(r, u->src[1]) : "";
-  StrBuf e = { 0 };
   bool rounds = is_f16(t) && op != OP_CAST && op != OP_WHERE;   // a select needs no rounding
-  if (rounds) round_open(r, t, &e);
-  if (op == OP_CAST) cast_expr(r, u, a, &e);
-  else if (op == OP_WHERE) sb_printf(&e, "%s ? %s : %s", a, b, nm(r, u->src[2]));
+  if (rounds) round_open(r, t, e);
+  if (op == OP_CAST) cast_expr(r, u, a, e);
+  else if (op == OP_WHERE) sb_printf(e, "%s ? %s : %s", a, b, c);
   else if (op == OP_MULACC && wraps(t)) {
     const char *U = unsigned_type(t);
-    sb_printf(&e, "(%s)((%s)%s * (%s)%s + (%s)%s)", rend_c_type(t), U, a, U, b, U, nm(r, u->src[2]));
-  } else if (op == OP_MULACC) sb_printf(&e, "%s * %s + %s", a, b, nm(r, u->src[2]));
-  else if (!(u->nsrc == 1 ? unary_expr(r, u, a, &e) : binary_expr(r, u, a, b, &e))) fail(r, "unsupported ALU op %s", op_name(op));
-  if (rounds) round_close(t, &e);
-  char name[32];
-  snprintf(name, sizeof name, "%s%d", op == OP_CAST ? "cast" : "alu", op == OP_CAST ? r->n_cast++ : r->n_alu++);
-  r->name[i] = xstrdup(name);
-  line(r, "%s %s = %s;", rend_c_type(t), name, e.s ? e.s : "0");
+    sb_printf(e, "(%s)((%s)%s * (%s)%s + (%s)%s)", rend_c_type(t), U, a, U, b, U, c);
+  } else if (op == OP_MULACC) sb_printf(e, "%s * %s + %s", a, b, c);
+  else if (!(u->nsrc == 1 ? unary_expr(r, u, a, e) : binary_expr(r, u, a, b, e))) fail(r, "unsupported ALU op %s", op_name(op));
+  if (rounds) round_close(t, e);
+}
+
+// Float arithmetic maps onto the vector operators; everything else runs per lane (the compiler vectorizes
+// these small loops: compares, selects, casts).
+static bool native_vector_op(UOp *u) {
+  ScalarType t = st(u);
+  if (t != DT_FLOAT32 && t != DT_FLOAT64) return false;
+  return u->op == OP_ADD || u->op == OP_SUB || u->op == OP_MUL || u->op == OP_FDIV || u->op == OP_MULACC || u->op == OP_NEG;
+}
+
+static void render_vector_alu(R *r, int i, UOp *u, const char *name) {
+  char tb[48];
+  const char *T = ctype(r, u->dtype, tb, sizeof tb);
+  const char *src[3] = { "", "", "" };
+  for (uint32_t k = 0; k < u->nsrc && k < 3; k++) src[k] = nm(r, u->src[k]);
+  StrBuf e = { 0 };
+  if (native_vector_op(u)) {
+    if (u->op == OP_NEG) sb_printf(&e, "-%s", src[0]);
+    else if (u->op == OP_MULACC) sb_printf(&e, "%s * %s + %s", src[0], src[1], src[2]);
+    else sb_printf(&e, "%s %s %s", src[0], u->op == OP_ADD ? "+" : u->op == OP_SUB ? "-" : u->op == OP_MUL ? "*" : "/", src[1]);
+    line(r, "%s %s = %s;", T, name, e.s);
+  } else {
+    char lane[3][96];
+    for (int k = 0; k < 3; k++) snprintf(lane[k], sizeof lane[k], "%s[l_]", src[k]);
+    alu_expr(r, u, lane[0], lane[1], lane[2], &e);
+    line(r, "%s %s;", T, name);
+    line(r, "for (int l_ = 0; l_ < %d; l_++) %s[l_] = %s;", lanes(u), name, e.s);
+  }
   sb_free(&e);
+  (void)i;
+}
+
+static void render_alu(R *r, int i, UOp *u) {
+  Op op = (Op)u->op;
+  const char *name = new_name(r, i, op == OP_CAST ? "cast" : "alu", op == OP_CAST ? &r->n_cast : &r->n_alu);
+  if (lanes(u) > 1) { render_vector_alu(r, i, u, name); return; }
+  const char *a = u->nsrc > 0 ? nm(r, u->src[0]) : "", *b = u->nsrc > 1 ? nm(r, u->src[1]) : "", *c = u->nsrc > 2 ? nm(r, u->src[2]) : "";
+  StrBuf e = { 0 };
+  alu_expr(r, u, a, b, c, &e);
+  line(r, "%s %s = %s;", rend_c_type(st(u)), name, e.s ? e.s : "0");
+  sb_free(&e);
+}
+
+static void render_vectorize(R *r, int i, UOp *u) {
+  char tb[48];
+  const char *T = ctype(r, u->dtype, tb, sizeof tb), *name = new_name(r, i, "vec", &r->n_alu);
+  StrBuf e = { 0 };
+  for (uint32_t k = 0; k < u->nsrc; k++) sb_printf(&e, k ? ", %s" : "%s", nm(r, u->src[k]));
+  line(r, "%s %s = (%s){ %s };", T, name, T, e.s);
+  sb_free(&e);
+}
+
+static void render_gep(R *r, int i, UOp *u) {
+  const char *name = new_name(r, i, "alu", &r->n_alu), *v = nm(r, u->src[0]);
+  int64_t lane = u->arg.kind == ARG_INT ? u->arg.i : u->arg.tup[0];
+  if (st(u) == DT_BOOL) line(r, "_Bool %s = %s[%" PRId64 "] != 0;", name, v, lane);
+  else line(r, "%s %s = %s[%" PRId64 "];", rend_c_type(st(u)), name, v, lane);
 }
 
 // ---- structure ----
@@ -366,7 +497,7 @@ static bool valid_var_name(const char *s) {
 
 static void render_hoisted(R *r, int i, UOp *u) {   // CONST, DEFINE_GLOBAL, DEFINE_VAR: visible everywhere
   char name[64];
-  if (u->op == OP_CONST) { r->name[i] = const_literal(u); return; }
+  if (u->op == OP_CONST) { r->name[i] = const_literal(r, u); return; }
   if (u->op == OP_DEFINE_GLOBAL) {
     snprintf(name, sizeof name, "data%" PRId64, u->arg.i);
     line(r, "%s *restrict %s = (%s *)bufs[%" PRId64 "];", store_type(st(u)), name, store_type(st(u)), u->arg.i);
@@ -384,7 +515,7 @@ static void render_hoisted(R *r, int i, UOp *u) {   // CONST, DEFINE_GLOBAL, DEF
 static void render_node(R *r, int i) {
   UOp *u = r->p->lin[i];
   Op op = (Op)u->op;
-  if (u->dtype.count != 1 || u->dtype.vcount != 1) { fail(r, "vector dtype on %s (not supported yet)", op_name(op)); return; }
+  if (u->dtype.vcount != 1) { fail(r, "vector pointer on %s (not supported)", op_name(op)); return; }
   switch (op) {
   case OP_CONST: case OP_DEFINE_GLOBAL: case OP_DEFINE_VAR: break;    // rendered up front
   case OP_RANGE: render_range(r, i, u); break;
@@ -398,7 +529,8 @@ static void render_node(R *r, int i) {
     snprintf(name, sizeof name, "acc%" PRId64, u->arg.kind == ARG_INT ? u->arg.i : (int64_t)i);
     r->name[i] = xstrdup(name);
     if (u->dtype.size < 1) fail(r, "DEFINE_REG without a size");
-    line(r, "%s %s[%" PRId64 "];", rend_c_type(st(u)), name, u->dtype.size);
+    char tb[48];
+    line(r, "%s %s[%" PRId64 "];", ctype(r, dt_vec(dt_scalar(st(u)), u->dtype.count), tb, sizeof tb), name, u->dtype.size);
     break;
   }
   case OP_INDEX: break;                              // inlined into its LOAD/STORE
@@ -406,6 +538,8 @@ static void render_node(R *r, int i) {
   case OP_STORE: render_store(r, u); break;
   case OP_BITCAST: render_bitcast(r, i, u); break;
   case OP_AFTER: r->name[i] = xstrdup(nm(r, u->src[0])); break;
+  case OP_VECTORIZE: render_vectorize(r, i, u); break;
+  case OP_GEP: render_gep(r, i, u); break;
   case OP_SINK: case OP_NOOP: case OP_GROUP: case OP_BARRIER: break;
   default:
     if (op_is_alu(op)) render_alu(r, i, u);
@@ -423,6 +557,13 @@ static void prelude(R *r, StrBuf *sb, const char *fn) {
   if (r->need_bf16) sb_puts(sb, TG_CODE_STR(TG_CODE_BF16) "\n");
   if (r->need_f2i) sb_puts(sb, TG_CODE_STR(TG_CODE_F2I) "\n");
   if (r->need_threefry) sb_puts(sb, TG_CODE_STR(TG_CODE_THREEFRY) "\n");
+  for (int t = 0; t < DT_SCALAR_COUNT_; t++)
+    for (int k = 1; k < 7; k++)
+      if (r->vec_types[t] >> k & 1) {
+        char tb[48];
+        const char *name = ctype(r, dt_vec(dt_scalar((ScalarType)t), 1 << k), tb, sizeof tb);
+        sb_printf(sb, "typedef %s %s __attribute__((vector_size(%d)));\n", lane_type((ScalarType)t), name, lane_bytes((ScalarType)t) << k);
+      }
   sb_printf(sb, "void %s(void **bufs, const int64_t *vars, int64_t start, int64_t end) {\n", fn);
 }
 

@@ -329,8 +329,18 @@ static int cpu_exec(Device *d, Program *p, Buffer **bufs, const int64_t *vars) {
   return 0;
 }
 
+// The SIMD width -march=native gives the kernels (VECTOR_BYTES overrides it; 0 turns explicit vectors off).
+static int cpu_vector_bytes(void) {
+  int dflt = 16;
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  dflt = __builtin_cpu_supports("avx512f") ? 64 : __builtin_cpu_supports("avx") ? 32 : 16;
+#endif
+  return (int)env_int("VECTOR_BYTES", dflt);
+}
+
 void rt_cpu_init(Device *d) {
-  d->caps = (RendererCaps){ .has_transcendental = true, .has_half = false, .max_upcast = 1 };
+  d->caps = (RendererCaps){ .has_transcendental = true, .has_half = false, .max_upcast = 1, .vector_bytes = cpu_vector_bytes() };
   d->host_memory = true;
   d->alloc = rt_host_alloc; d->free = rt_host_free; d->copyin = rt_host_copy; d->copyout = rt_host_copy;
   d->compile = cpu_compile; d->exec = cpu_exec; d->release = cpu_release;

@@ -10,6 +10,7 @@ typedef struct RendererCaps {
   bool has_transcendental;  // EXP2/LOG2/SIN/SQRT natively (else decomposed to polynomials)
   bool has_half;            // computes float16 natively (else stored 16-bit, computed in float32)
   int max_upcast;           // widest vector
+  int vector_bytes;         // SIMD register width the VECTORIZE opt targets (0: none)
 } RendererCaps;
 
 struct Device {

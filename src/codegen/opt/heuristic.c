@@ -2,6 +2,7 @@
 #include "codegen/opt/opt.h"
 #include "base/env.h"
 #include "base/threadpool.h"
+#include "uop/symbolic.h"
 
 typedef struct { UOp *r; int64_t size; } Axis;
 
@@ -30,18 +31,69 @@ static UOp *try_opt(UOp *ast, Opt o, Opt *opts, int max, int *n) {
   return r;
 }
 
-UOp *opt_heuristic(UOp *ast, Opt *opts, int max, int *nopts) {
+// The first store's index moves by exactly 1 when r does: r can be SIMD lanes with contiguous stores.
+// idx(r + 1) - idx(r) == 1, with r as a free variable (substituting r + 1 for r would recurse)
+static bool steps_by_one(UOp *idx, UOp *r) {
+  UOp *v = uop_var("vec_probe", 0, r->src[0]->arg.i - 2), *v1 = uop_add_i(v, 1);
+  UOp *d = sym_simplify(uop_sub(sym_substitute(idx, &r, &v1, 1), sym_substitute(idx, &r, &v, 1)));
+  return d->op == OP_CONST && d->arg.i == 1;
+}
+
+static bool store_contiguous(UOp *ast, UOp *r) { return steps_by_one(ast->src[0]->src[0]->src[1], r); }
+
+// How many loads move by exactly 1 when r does.
+static int contiguous_loads(UOp *ast, UOp *r) {
+  const UOpList *t = uop_toposort(ast);
+  int n = 0;
+  for (int64_t i = 0; i < t->n; i++) {
+    UOp *u = t->items[i];
+    if (u->op == OP_LOAD && u->src[0]->op == OP_INDEX) n += steps_by_one(u->src[0]->src[1], r);
+  }
+  return n;
+}
+
+static int store_itemsize(UOp *ast) { return st_itemsize((ScalarType)ast->src[0]->src[0]->dtype.scalar); }
+
+// SIMD lanes for a reduce kernel: an output axis the store walks contiguously, else the reduce axis most
+// loads walk contiguously (its lanes are added after the loop). Returns the lane axis id, or -1.
+static int pick_vector_axis(UOp **ast, int lanes, Axis *outs, int no, Axis *reds, int nr, Opt *opts, int max, int *nopts) {
+  for (int i = no - 1; i >= 0; i--) {
+    if (outs[i].size % lanes || !store_contiguous(*ast, outs[i].r)) continue;
+    if (i == 0 && outs[i].size / lanes < 2 * tp_threads() && no > 1) continue;   // the first axis feeds the threads
+    UOp *next = try_opt(*ast, (Opt){ OPT_VECTORIZE, (int)outs[i].r->arg.tup[0], lanes }, opts, max, nopts);
+    if (next != *ast) { *ast = next; return (int)outs[i].r->arg.tup[0]; }
+  }
+  int best = -1, most = 0;
+  for (int i = 0; i < nr; i++) {
+    int c = reds[i].size % lanes ? 0 : contiguous_loads(*ast, reds[i].r);
+    if (c > most) { most = c; best = i; }
+  }
+  if (best < 0) return -1;
+  UOp *next = try_opt(*ast, (Opt){ OPT_VECTORIZE, (int)reds[best].r->arg.tup[0], lanes }, opts, max, nopts);
+  if (next == *ast) return -1;
+  *ast = next;
+  return (int)reds[best].r->arg.tup[0];
+}
+
+UOp *opt_heuristic(UOp *ast, int vector_bytes, Opt *opts, int max, int *nopts) {
   *nopts = 0;
   if (env_int("NOOPT", 0) || !has_reduce(ast)) return ast;
   Axis outs[16], reds[16];
   int no = ranges_of(ast, 0, outs, 16), nr = ranges_of(ast, 1, reds, 16);
-  // upcast up to two output axes by 4, innermost first; the first axis is split over threads, so it
-  // keeps enough trips for every core
+  int lanes = vector_bytes / store_itemsize(ast), vec_axis = -1;
+  if (lanes >= 2 && ast->nsrc == 1) vec_axis = pick_vector_axis(&ast, lanes, outs, no, reds, nr, opts, max, nopts);
+  if (vec_axis >= 0) {   // the split changed the ranges
+    no = ranges_of(ast, 0, outs, 16);
+    nr = ranges_of(ast, 1, reds, 16);
+  }
+  // upcast up to two output axes by 4 (the vector axis's trips by 2), innermost first; the first axis is split
+  // over threads, so it keeps enough trips for every core
   int done = 0;
   for (int i = no - 1; i >= 0 && done < 2; i--) {
-    if (outs[i].size % 4) continue;
-    if (i == 0 && outs[i].size / 4 < 4 * tp_threads()) continue;
-    UOp *next = try_opt(ast, (Opt){ OPT_UPCAST, (int)outs[i].r->arg.tup[0], 4 }, opts, max, nopts);
+    int k = outs[i].r->arg.tup[0] == vec_axis ? 2 : 4;
+    if (outs[i].size % k) continue;
+    if (i == 0 && outs[i].size / k < 4 * tp_threads()) continue;
+    UOp *next = try_opt(ast, (Opt){ OPT_UPCAST, (int)outs[i].r->arg.tup[0], k }, opts, max, nopts);
     if (next != ast) { ast = next; done++; }
   }
   // unroll the innermost reduce axis: fully when small, else by 4

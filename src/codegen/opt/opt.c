@@ -3,10 +3,11 @@
 #include "uop/nest.h"
 #include "uop/symbolic.h"
 #include "base/vec.h"
+#include "base/error.h"
 #include <stdio.h>
 #include <string.h>
 
-const char *opt_name(OptKind k) { return k == OPT_UPCAST ? "UPCAST" : "UNROLL"; }
+const char *opt_name(OptKind k) { return k == OPT_UPCAST ? "UPCAST" : k == OPT_UNROLL ? "UNROLL" : "VECTORIZE"; }
 
 static UOp *find_range(UOp *ast, int axis) {
   const UOpList *t = uop_toposort(ast);
@@ -65,15 +66,78 @@ static UOp *unroll(UOp *ast, UOp *r, int k) {
   return out;
 }
 
+UOp *opt_lane_range(UOp *ast) {
+  const UOpList *t = uop_toposort(ast);
+  for (int64_t i = 0; i < t->n; i++)
+    if (t->items[i]->op == OP_RANGE && t->items[i]->arg.tup[1] == OPT_LANE_KIND) return t->items[i];
+  return NULL;
+}
+
+// r -> r' * w + lane, with lane a RANGE of kind OPT_LANE_KIND that opt_finish turns into SIMD lanes. A REDUCE
+// over r reduces over r' and the lane.
+static UOp *split_lane(UOp *ast, UOp *r, int w) {
+  const UOpList *t = uop_toposort(ast);
+  int64_t n = r->src[0]->arg.i, id = 0;
+  for (int64_t i = 0; i < t->n; i++) if (t->items[i]->op == OP_RANGE && t->items[i]->arg.tup[0] >= id) id = t->items[i]->arg.tup[0] + 1;
+  UOp *lane = uop1(OP_RANGE, r->dtype, uop_iconst(w), arg_tuple((int64_t[]){ id, OPT_LANE_KIND }, 2));
+  UOp *nr = n / w > 1 ? split_range(r, n / w) : NULL;
+  UOp *to = nr ? uop_add(uop_mul_i(nr, w), lane) : lane;
+  VEC(UOp *) from = { 0 }, repl = { 0 };
+  for (int64_t i = 0; i < t->n; i++) {
+    UOp *red = t->items[i];
+    if (red->op != OP_REDUCE) continue;
+    UOp *src[16];
+    int ns = 0, hit = 0;
+    src[ns++] = sym_substitute(red->src[0], &r, &to, 1);
+    for (uint32_t k = 1; k < red->nsrc && ns < 15; k++) {
+      if (red->src[k] != r) { src[ns++] = red->src[k]; continue; }
+      hit = 1;
+      if (nr) src[ns++] = nr;
+    }
+    if (!hit) continue;
+    src[ns++] = lane;
+    vec_push(&from, red);
+    vec_push(&repl, uop_new(OP_REDUCE, red->dtype, src, ns, red->arg));
+  }
+  vec_push(&from, r);
+  vec_push(&repl, to);
+  UOp *out = sym_substitute(ast, from.data, repl.data, (int)from.len);
+  vec_free(&from); vec_free(&repl);
+  return out;
+}
+
+UOp *opt_finish(UOp *ast) {
+  UOp *lane = opt_lane_range(ast);
+  if (!lane) return ast;
+  char why[128];
+  UOp *v = opt_vectorize_lane(ast, lane, why, sizeof why);
+  TG_ASSERT(v, "opt_finish: the lane checked by VECTORIZE no longer vectorizes: %s", why);
+  return v;
+}
+
 UOp *opt_apply(UOp *ast, Opt o, char *why, int whylen) {
   UOp *r = find_range(ast, o.axis);
   int64_t size = r && r->src[0]->op == OP_CONST ? r->src[0]->arg.i : -1;
+  int kind = r ? (int)r->arg.tup[1] : -1;
   const char *bad = !r ? "no such axis" : size < 0 ? "axis has a symbolic size" : o.amount < 2 ? "amount must be >= 2" :
                     size % o.amount ? "amount does not divide the axis" : o.amount > 32 ? "amount above 32" :
-                    (o.kind == OPT_UPCAST) != (r->arg.tup[1] == 0) ? (o.kind == OPT_UPCAST ? "UPCAST needs an output axis" : "UNROLL needs a reduce axis") : NULL;
+                    kind == OPT_LANE_KIND ? "the axis is already SIMD lanes" :
+                    o.kind == OPT_UPCAST && kind != 0 ? "UPCAST needs an output axis" :
+                    o.kind == OPT_UNROLL && kind != 1 ? "UNROLL needs a reduce axis" :
+                    o.kind == OPT_VECTORIZE && opt_lane_range(ast) ? "the kernel already has a vector axis" :
+                    o.kind == OPT_VECTORIZE && (o.amount & (o.amount - 1)) ? "vector width must be a power of two" : NULL;
   if (bad) {
     if (why) snprintf(why, (size_t)whylen, "%s axis %d by %d: %s", opt_name(o.kind), o.axis, o.amount, bad);
     return NULL;
+  }
+  if (o.kind == OPT_VECTORIZE) {
+    UOp *out = sym_simplify(split_lane(ast, r, o.amount));
+    char reason[128];
+    if (!opt_vectorize_lane(out, opt_lane_range(out), reason, sizeof reason)) {
+      if (why) snprintf(why, (size_t)whylen, "VECTORIZE axis %d by %d: %s", o.axis, o.amount, reason);
+      return NULL;
+    }
+    return out;
   }
   UOp *out = sym_simplify(o.kind == OPT_UPCAST ? upcast(ast, r, o.amount) : unroll(ast, r, o.amount));
   // the copies of a reduce share its loops, so they must all live in the same scope

@@ -9,13 +9,26 @@
  *                   accumulators, which the C compiler keeps in registers / SIMD lanes).
  *   UNROLL axis k : a reduce range of size M (k | M) becomes M/k trips; each trip combines k
  *                   consecutive elements. k == M removes the loop.
- * Reduces left with identical range lists share one loop (codegen/linearize.c). */
-typedef enum { OPT_UPCAST, OPT_UNROLL } OptKind;
+ *   VECTORIZE axis w : (w a power of two dividing the axis) the axis becomes N/w trips times w SIMD
+ *                   lanes: a lane RANGE (kind OPT_LANE_KIND) that opt_finish turns into vector dtypes
+ *                   (codegen/opt/vectorize.c). Contiguous loads and stores become vector accesses, the rest
+ *                   gathers and scatters; over a reduce axis the lanes are combined after the loop. At most
+ *                   one per kernel; UPCAST/UNROLL of the remaining N/w trips make copies of the vectors.
+ * Opts apply in order; opt_finish must run on the result before linearizing. Reduces left with identical
+ * range lists share one loop (codegen/linearize.c). */
+typedef enum { OPT_UPCAST, OPT_UNROLL, OPT_VECTORIZE } OptKind;
+enum { OPT_LANE_KIND = 2 };   // RANGE kind of a VECTORIZE lane before opt_finish
 typedef struct Opt { OptKind kind; int axis; int amount; } Opt;
 
 // Apply one opt; NULL (with a reason in why) when it is not valid for this kernel.
 UOp *opt_apply(UOp *ast, Opt o, char *why, int whylen);
-// Hand-coded heuristics (NOOPT=1: none). Applied opts are written to opts (up to max), count returned.
-UOp *opt_heuristic(UOp *ast, Opt *opts, int max, int *nopts);
+// Turns the VECTORIZE lane (if any) into vector dtypes; the AST is ready for the linearizer.
+UOp *opt_finish(UOp *ast);
+UOp *opt_lane_range(UOp *ast);
+// The expander for one lane range (see VECTORIZE); NULL with a reason when some node cannot be vectorized.
+UOp *opt_vectorize_lane(UOp *ast, UOp *lane, char *why, int whylen);
+// Hand-coded heuristics (NOOPT=1: none) for a backend whose vectors hold vector_bytes (0: no SIMD opts).
+// Applied opts are written to opts (up to max), their count to *nopts. The result still needs opt_finish.
+UOp *opt_heuristic(UOp *ast, int vector_bytes, Opt *opts, int max, int *nopts);
 const char *opt_name(OptKind k);
 #endif
