@@ -20,6 +20,8 @@ typedef struct Lin {
   int chain_next[NEST_MAX_RANGES];       // the next loop of the same chain (output or one reduce)
   int first_output;
   int nregs;
+  HMap terms;                            // REDUCE -> UOpVec* of the terms its accumulate adds one by one
+  HMap folded;                           // the chain nodes those terms replace (never emitted)
 } Lin;
 
 static UOpVec *bucket_of(Lin *L, int scope) { return &L->bucket[scope + 1]; }
@@ -125,16 +127,82 @@ static void emit_reduce(Lin *L, UOp *first) {
 }
 
 // the accumulate step at the end of the reduces' innermost loop
-static void emit_accumulate(Lin *L, UOp *owner) {
+static bool lazy_scope(Lin *L, int scope) {   // emit_accumulate emits this loop's nodes (see there)
+  if (scope == NEST_ROOT || !L->nest.owner[scope] || L->chain_next[scope] >= 0) return false;
+  for (int i = 0; i < L->nest.nranges; i++) if (L->nest.parent[i] == scope) return false;   // an inner loop needs them first
+  return true;
+}
+
+// Emits u after whatever it needs from this scope that is not emitted yet (sources first).
+static void emit_tree(Lin *L, UOp *u, int scope) {
+  if (u->op == OP_RANGE || u->op == OP_SINK || HMAP_PTR(&L->newof, u) || HMAP_PTR(&L->folded, u)) return;
+  if (nest_place(&L->nest, u) != scope) return;
+  if (u->op != OP_REDUCE)
+    for (uint32_t k = 0; k < u->nsrc; k++) emit_tree(L, u->src[k], scope);
+  emit_node(L, u);
+}
+
+// The accumulate step at the end of the group's innermost loop. The loop's own nodes are emitted here, term
+// by term across the group (every accumulator's term 0, then term 1 ...), each right before its use: the
+// C compiler allocates registers in about this order, so a register tile keeps only one step's loads live.
+static void emit_accumulate(Lin *L, UOp *owner, int scope) {
   UOpVec *g = group_of(L, owner);
+  UOp *cur[g->len];
+  int64_t most = 1;
   for (int64_t i = 0; i < g->len; i++) {
-    UOp *red = g->data[i];
-    Acc *a = HMAP_PTR(&accs, red);
-    UOp *cur = uop2(OP_LOAD, red->dtype, a->ptr, a->init, arg_none());
-    UOp *nv = uop2(a->op, red->dtype, cur, newof(L, red->src[0]), arg_none());
-    append(L, cur); append(L, nv);
-    append(L, uop2(OP_STORE, DT_VOID_T, a->ptr, nv, arg_none()));
+    Acc *a = HMAP_PTR(&accs, g->data[i]);
+    cur[i] = uop2(OP_LOAD, g->data[i]->dtype, a->ptr, a->init, arg_none());
+    append(L, cur[i]);
+    UOpVec *t = HMAP_PTR(&L->terms, g->data[i]);
+    if (t && t->len > most) most = t->len;
   }
+  for (int64_t k = 0; k < most; k++)
+    for (int64_t i = 0; i < g->len; i++) {
+      UOp *red = g->data[i];
+      UOpVec *t = HMAP_PTR(&L->terms, red);
+      if (k >= (t ? t->len : 1)) continue;
+      UOp *term = t ? t->data[k] : red->src[0];
+      emit_tree(L, term, scope);
+      cur[i] = uop2(((Acc *)HMAP_PTR(&accs, red))->op, red->dtype, cur[i], newof(L, term), arg_none());
+      append(L, cur[i]);
+    }
+  for (int64_t i = 0; i < g->len; i++) append(L, uop2(OP_STORE, DT_VOID_T, ((Acc *)HMAP_PTR(&accs, g->data[i]))->ptr, cur[i], arg_none()));
+  UOpVec *b = bucket_of(L, scope);          // anything of this loop no term needed
+  for (int64_t i = 0; i < b->len; i++) emit_node(L, b->data[i]);
+}
+
+
+// An unrolled reduce sums its k terms before adding them to the accumulator: a chain of k dependent ops
+// plus temporaries per accumulator. Adding each term straight into the accumulator instead makes every
+// step one fused multiply-add into a register. Only chain nodes nothing else uses are folded.
+static void fold_reduce_chains(Lin *L) {
+  HMap users = { 0 };
+  for (int64_t i = 0; i < L->nest.topo->n; i++) {
+    UOp *u = L->nest.topo->items[i];
+    for (uint32_t k = 0; k < u->nsrc; k++) hmap_put(&users, (uint64_t)(uintptr_t)u->src[k], hmap_get_or(&users, (uint64_t)(uintptr_t)u->src[k], 0) + 1);
+  }
+  for (int64_t i = 0; i < L->nest.topo->n; i++) {
+    UOp *red = L->nest.topo->items[i];
+    // vector accumulators only: GCC 12 -O2 miscompiles its own vectorization of a scalar loop whose
+    // accumulator takes two adds per trip (acc = acc + a + b over a 3-trip loop summed 6 ones to 9)
+    if (red->op != OP_REDUCE || red->dtype.count == 1) continue;
+    Op op = (Op)red->arg.i;
+    UOpVec rev = { 0 };
+    UOp *c = red->src[0];
+    while (c->op == op && hmap_get_or(&users, (uint64_t)(uintptr_t)c, 0) == 1) {
+      vec_push(&rev, c->src[1]);
+      HMAP_PUT_PTR(&L->folded, c, 1);
+      c = c->src[0];
+    }
+    if (!rev.len) continue;
+    vec_push(&rev, c);
+    UOpVec *t = calloc(1, sizeof *t);
+    TG_ASSERT(t, "out of memory");
+    for (int64_t k = rev.len - 1; k >= 0; k--) vec_push(t, rev.data[k]);
+    HMAP_PUT_PTR(&L->terms, red, t);
+    vec_free(&rev);
+  }
+  hmap_free(&users);
 }
 
 static void build_groups(Lin *L) {
@@ -161,7 +229,8 @@ static void free_groups(Lin *L) {
 
 static void emit_scope(Lin *L, int scope) {
   UOpVec *b = bucket_of(L, scope);
-  for (int64_t i = 0; i < b->len; i++) emit_node(L, b->data[i]);
+  if (!lazy_scope(L, scope))
+    for (int64_t i = 0; i < b->len; i++) emit_node(L, b->data[i]);
   int child = scope == NEST_ROOT ? L->first_output : (L->nest.owner[scope] ? -1 : L->chain_next[scope]);
   if (child >= 0) emit_loop(L, child);
 }
@@ -175,13 +244,13 @@ static void emit_loop(Lin *L, int r) {
   UOp *owner = L->nest.owner[r];
   if (owner) {
     if (L->chain_next[r] >= 0) emit_loop(L, L->chain_next[r]);
-    else emit_accumulate(L, owner);
+    else emit_accumulate(L, owner, r);
   }
   append(L, uop1(OP_END, DT_VOID_T, nr, arg_none()));
 }
 
 static void emit_node(Lin *L, UOp *u) {
-  if (u->op == OP_RANGE || u->op == OP_SINK || HMAP_PTR(&L->newof, u)) return;
+  if (u->op == OP_RANGE || u->op == OP_SINK || HMAP_PTR(&L->newof, u) || HMAP_PTR(&L->folded, u)) return;
   if (u->op == OP_REDUCE) { emit_reduce(L, u); return; }
   UOp *n = rebuilt(L, u);
   append(L, n);
@@ -239,6 +308,7 @@ Program *cg_linearize(UOp *ast) {
   TG_ASSERT(!L->nest.split_reduce, "linearize: reduces sharing a range are placed apart");
   link_chains(L);
   build_groups(L);
+  fold_reduce_chains(L);
   for (int64_t i = 0; i < L->nest.topo->n; i++) {
     UOp *u = L->nest.topo->items[i];
     if (u->op != OP_RANGE && u->op != OP_SINK) vec_push(bucket_of(L, nest_place(&L->nest, u)), u);
@@ -277,6 +347,10 @@ Program *cg_linearize(UOp *ast) {
   hmap_free(&L->emitted);
   hmap_free(&L->newof);
   free_groups(L);
+  for (int64_t i = 0; i < L->terms.cap; i++)
+    if (L->terms.keys[i]) { UOpVec *t = (UOpVec *)(uintptr_t)L->terms.vals[i]; vec_free(t); free(t); }
+  hmap_free(&L->terms);
+  hmap_free(&L->folded);
   nest_free(&L->nest);
   free(L);
   return p;

@@ -5,6 +5,7 @@
 #include "uop/symbolic.h"
 
 typedef struct { UOp *r; int64_t size; } Axis;
+enum { ACC_BUDGET = 8 };   // accumulators a register tile may hold
 
 static int ranges_of(UOp *ast, int kind, Axis *out, int max) {
   const UOpList *t = uop_toposort(ast);
@@ -80,21 +81,25 @@ UOp *opt_heuristic(UOp *ast, int vector_bytes, Opt *opts, int max, int *nopts) {
   if (env_int("NOOPT", 0) || !has_reduce(ast)) return ast;
   Axis outs[16], reds[16];
   int no = ranges_of(ast, 0, outs, 16), nr = ranges_of(ast, 1, reds, 16);
-  int lanes = vector_bytes / store_itemsize(ast), vec_axis = -1;
-  if (lanes >= 2 && ast->nsrc == 1) vec_axis = pick_vector_axis(&ast, lanes, outs, no, reds, nr, opts, max, nopts);
+  // the widest vectors that fit an axis; down to 16 bytes (an axis of 20 still gets 4 float lanes)
+  int vec_axis = -1;
+  for (int lanes = vector_bytes / store_itemsize(ast); lanes >= 2 && lanes * store_itemsize(ast) >= 16 && vec_axis < 0 && ast->nsrc == 1; lanes /= 2)
+    vec_axis = pick_vector_axis(&ast, lanes, outs, no, reds, nr, opts, max, nopts);
   if (vec_axis >= 0) {   // the split changed the ranges
     no = ranges_of(ast, 0, outs, 16);
     nr = ranges_of(ast, 1, reds, 16);
   }
-  // upcast up to two output axes by 4 (the vector axis's trips by 2), innermost first; the first axis is split
-  // over threads, so it keeps enough trips for every core
-  int done = 0;
+  // register tiles: upcast up to two output axes, innermost first, keeping the accumulators (vectors) within
+  // ACC_BUDGET so they stay in registers (16 on AVX2); the vector axis's own trips go by 2 at most. The first
+  // axis is split over threads, so it keeps enough trips for every core.
+  int acc = 1, done = 0;
   for (int i = no - 1; i >= 0 && done < 2; i--) {
-    int k = outs[i].r->arg.tup[0] == vec_axis ? 2 : 4;
-    if (outs[i].size % k) continue;
-    if (i == 0 && outs[i].size / k < 4 * tp_threads()) continue;
-    UOp *next = try_opt(ast, (Opt){ OPT_UPCAST, (int)outs[i].r->arg.tup[0], k }, opts, max, nopts);
-    if (next != ast) { ast = next; done++; }
+    bool vaxis = outs[i].r->arg.tup[0] == vec_axis;
+    for (int k = vaxis ? 2 : 4; k >= 2; k--) {
+      if (outs[i].size % k || acc * k > ACC_BUDGET || (i == 0 && outs[i].size / k < 4 * tp_threads())) continue;
+      UOp *next = try_opt(ast, (Opt){ OPT_UPCAST, (int)outs[i].r->arg.tup[0], k }, opts, max, nopts);
+      if (next != ast) { ast = next; done++; acc *= k; break; }
+    }
   }
   // unroll the innermost reduce axis: fully when small, else by 4
   if (nr > 0) {
