@@ -357,6 +357,28 @@ tg_tensor *tg_nn_binary_cross_entropy_with_logits(tg_tensor *x, tg_tensor *y, tg
 tg_tensor *tg_nn_mse_loss(tg_tensor *x, tg_tensor *y);
 tg_tensor *tg_nn_l1_loss(tg_tensor *x, tg_tensor *y);
 
+/* ---- JIT: capture a function's kernels once, replay them ----
+ * tg_jit_call(j, in, nin, out, maxout) calls fn(in, nin, out, user), which builds its outputs from the inputs
+ * (and from any tensors it reaches, e.g. model weights) and returns how many it wrote to out (or -1).
+ *   call 1   runs fn normally and realizes its outputs;
+ *   call 2   does the same while recording every kernel and copy that runs, with the buffers each touches;
+ *   call 3+  does not call fn: it rebinds the inputs' buffers and replays the recorded kernels (no graph
+ *            building, scheduling, compiling or allocation). Weights are updated in place as in call 2.
+ * Inputs are realized first. From call 2 on they must keep the shapes and dtypes of call 2 (else an error);
+ * an input whose buffer the recorded kernels use for something else (a weight, an intermediate) is an error.
+ * Outputs are new tensors in the current scope, owning copies of the results; with
+ * tg_jit_alias_outputs(j, true) they are views of the JIT's own buffers instead, overwritten by the next call.
+ * What replay cannot see: host-side values fn reads or writes (tg_item, tg_data, new tg_from_data inputs
+ * inside fn) are frozen at call 2. JIT=0 calls fn every time. eng-level caches cleared while a JIT
+ * lives invalidate it. Returns the output count, or -1 with tg_error set. */
+typedef struct tg_jit tg_jit;
+typedef int (*tg_jit_fn)(tg_tensor **in, int nin, tg_tensor **out, void *user);
+tg_jit *tg_jit_new(tg_jit_fn fn, void *user);
+int     tg_jit_call(tg_jit *j, tg_tensor **in, int nin, tg_tensor **out, int maxout);
+void    tg_jit_alias_outputs(tg_jit *j, bool alias);
+int     tg_jit_kernels(const tg_jit *j);     /* kernels (and copies) replayed per call; 0 before capture */
+void    tg_jit_free(tg_jit *j);
+
 /* ---- optimizers ----
  * tinygrad's optimizers (nn/optim.py), with torch's update rules where torch has the optimizer. An optimizer
  * holds the tensors it was given; each step reads every parameter's grad and writes the update into the

@@ -126,15 +126,41 @@ static double evaluate(Model *m, const Data *d) {
   return (double)correct / (double)d->n_test;
 }
 
+static int cmp_double(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return (x > y) - (x < y); }
+static double median_after(const double *v, int n, int skip) {   // the first steps compile and capture
+  if (n <= skip) skip = 0;
+  double *c = malloc((size_t)(n - skip) * sizeof(double));
+  memcpy(c, v + skip, (size_t)(n - skip) * sizeof(double));
+  qsort(c, (size_t)(n - skip), sizeof(double), cmp_double);
+  double m = c[(n - skip) / 2];
+  free(c);
+  return m;
+}
+
+// One training step: forward, loss, backward, Adam. The JIT captures it (inputs: the batch).
+typedef struct { Model *m; tg_optim *opt; } StepCtx;
+static int train_step(tg_tensor **in, int nin, tg_tensor **out, void *user) {
+  (void)nin;
+  StepCtx *c = user;
+  tg_set_training(true);
+  tg_tensor *l = tg_nn_sparse_categorical_crossentropy(model_forward(c->m, in[0]), in[1], -1, 0);
+  tg_optim_zero_grad(c->opt);
+  if (!l || tg_backward(l) != 0 || tg_optim_step_with(c->opt, &l, 1) != 0) return -1;
+  out[0] = l;
+  return 1;
+}
+
 static void free_data(Data *d) { free(d->x_train); free(d->y_train); free(d->x_test); free(d->y_test); }
 
 int tg_cmd_train(int argc, char **argv) {
   int steps = 70 * 6, batch = 512;
   const char *ckpt = "fashion_mnist.safetensors";
+  double min_acc = -1;      // --min-accuracy: fail (exit 1) below it, and unless the loss fell (the CI check)
   for (int i = 0; i < argc; i++) {
     if (!strcmp(argv[i], "--steps") && i + 1 < argc) steps = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--batch") && i + 1 < argc) batch = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--out") && i + 1 < argc) ckpt = argv[++i];
+    else if (!strcmp(argv[i], "--min-accuracy") && i + 1 < argc) min_acc = atof(argv[++i]);
     else if (strcmp(argv[i], "fashion-mnist")) { fprintf(stderr, "tg train: unknown argument '%s'\n", argv[i]); return 2; }
   }
   if (steps <= 0 || batch <= 0) { fprintf(stderr, "tg train: --steps and --batch must be positive\n"); return 2; }
@@ -148,23 +174,27 @@ int tg_cmd_train(int argc, char **argv) {
   int np = model_tensors(m, params, 64);
   tg_optim *opt = tg_optim_adam(params, np, 1e-3, 0.9, 0.999, 1e-8);
   if (!opt) { fprintf(stderr, "tg train: %s\n", tg_error()); return 1; }
+  StepCtx ctx = { m, opt };
+  tg_jit *jit = tg_jit_new(train_step, &ctx);     // from step 3 on, the step's kernels are replayed
   int64_t *idx = malloc((size_t)batch * sizeof(int64_t));
   srand(42);
-  double t0 = now(), loss = 0;
+  double t0 = now(), loss = 0, *step_s = malloc((size_t)steps * sizeof(double)), first_loss = 0, last_loss = 0;
+  int window = steps >= 20 ? 10 : 1;     // losses averaged over the first and the last steps
   for (int step = 1; step <= steps; step++) {
+    double ts = now();
     for (int i = 0; i < batch; i++) idx[i] = (int64_t)(((uint64_t)rand() << 16 ^ (uint64_t)rand()) % (uint64_t)d.n_train);
     tg_scope_begin();
-    tg_set_training(true);
-    tg_tensor *x, *y;
-    batch_of(d.x_train, d.y_train, idx, batch, &x, &y);
-    tg_tensor *l = tg_nn_sparse_categorical_crossentropy(model_forward(m, x), y, -1, 0);
-    tg_optim_zero_grad(opt);
-    if (!l || tg_backward(l) != 0 || tg_optim_step_with(opt, &l, 1) != 0) {
+    tg_tensor *in[2], *l;
+    batch_of(d.x_train, d.y_train, idx, batch, &in[0], &in[1]);
+    if (tg_jit_call(jit, in, 2, &l, 1) != 1) {
       fprintf(stderr, "\ntg train: step %d: %s\n", step, tg_error());
       return 1;
     }
     loss = tg_item(l);
     tg_scope_end();
+    step_s[step - 1] = now() - ts;
+    if (step <= window) first_loss += loss / window;
+    if (step > steps - window) last_loss += loss / window;
     progress(step, steps, loss, t0);
   }
   double acc = evaluate(m, &d);
@@ -173,7 +203,15 @@ int tg_cmd_train(int argc, char **argv) {
   tg_state_free(s);
   printf("test accuracy %.2f%% after %d steps (batch %d), final loss %.4f, wall time %.1f s, checkpoint %s\n",
          acc * 100, steps, batch, loss, now() - t_start, rc == 0 ? ckpt : "(not saved)");
+  printf("median step %.1f ms (steps 4+; step 1 %.0f ms with compiles), loss %.4f over the first %d steps, %.4f over the last %d\n",
+         1e3 * median_after(step_s, steps, 3), 1e3 * step_s[0], first_loss, window, last_loss, window);
   if (rc != 0) fprintf(stderr, "tg train: saving %s: %s\n", ckpt, tg_error());
+  if (min_acc >= 0 && (acc < min_acc || !(last_loss < first_loss))) {
+    fprintf(stderr, "tg train: accuracy %.4f (needed %.4f), loss %.4f -> %.4f\n", acc, min_acc, first_loss, last_loss);
+    rc = -1;
+  }
+  free(step_s);
+  tg_jit_free(jit);
   tg_optim_free(opt);
   model_free(m);
   free(idx);

@@ -1,5 +1,6 @@
 // Realize: run a schedule (codegen + compile with a kernel cache, then launch), and DEBUG reporting
 #include "engine/realize.h"
+#include "engine/jit.h"
 #include "codegen/decomp.h"
 #include "codegen/linearize.h"
 #include "codegen/opt/opt.h"
@@ -84,7 +85,12 @@ static int run_copy(ScheduleItem *it) {
 int eng_run(Schedule *s) {
   for (int i = 0; i < s->n; i++) {
     ScheduleItem *it = &s->items[i];
-    if (!it->ast) { if (run_copy(it) != 0) return -1; eng_stats.copies++; continue; }
+    if (!it->ast) {
+      if (run_copy(it) != 0) return -1;
+      eng_stats.copies++;
+      if (jit_capturing()) jit_capture_add(NULL, it->dev, it->bufs, 2);
+      continue;
+    }
     Program *p = eng_get_program(it->dev, it->ast);
     if (!p) return -1;
     for (int k = 0; k < it->nbufs; k++) buf_ensure(it->bufs[k]);
@@ -92,6 +98,7 @@ int eng_run(Schedule *s) {
     double t0 = tg_debug() >= 2 ? time_s() : 0;
     if (it->dev->exec(it->dev, p, it->bufs, NULL) != 0) return -1;
     eng_stats.kernels++;
+    if (jit_capturing()) jit_capture_add(p, it->dev, it->bufs, it->nbufs);
     if (tg_debug() >= 2)
     {
       double dt = time_s() - t0;

@@ -314,6 +314,15 @@ static int cpu_compile(Device *d, Program *p) {
 typedef struct { KernelFn fn; void **bufs; const int64_t *vars; } Job;
 static void run_chunk(void *ctx, int64_t start, int64_t end) { Job *j = ctx; j->fn(j->bufs, j->vars, start, end); }
 
+static int cpu_launch(Device *d, Program *p, void **ptrs, const int64_t *vars) {
+  (void)d;
+  Job job = { (KernelFn)p->entry, ptrs, vars };
+  int64_t n = rt_par_count(p, vars);
+  if (p->par_range && n > 1) tp_run(n, run_chunk, &job);
+  else job.fn(ptrs, vars, 0, p->par_range ? (n > 0 ? n : 0) : 1);
+  return 0;
+}
+
 static int cpu_exec(Device *d, Program *p, Buffer **bufs, const int64_t *vars) {
   (void)d;
   if (!p->entry || p->dev != d) { tg_set_error("exec(%s): not compiled for CPU", p->name); return -1; }
@@ -321,10 +330,7 @@ static int cpu_exec(Device *d, Program *p, Buffer **bufs, const int64_t *vars) {
   void *stack_ptrs[32], **ptrs = p->nbufs <= 32 ? stack_ptrs : malloc((size_t)p->nbufs * sizeof(void *));
   TG_ASSERT(ptrs, "out of memory");
   for (int i = 0; i < p->nbufs; i++) ptrs[i] = bufs[i] ? bufs[i]->ptr : NULL;
-  Job job = { (KernelFn)p->entry, ptrs, vars };
-  int64_t n = rt_par_count(p, vars);
-  if (p->par_range && n > 1) tp_run(n, run_chunk, &job);
-  else job.fn(ptrs, vars, 0, p->par_range ? (n > 0 ? n : 0) : 1);
+  cpu_launch(d, p, ptrs, vars);
   if (ptrs != stack_ptrs) free(ptrs);
   return 0;
 }
@@ -343,5 +349,5 @@ void rt_cpu_init(Device *d) {
   d->caps = (RendererCaps){ .has_transcendental = true, .has_half = false, .max_upcast = 1, .vector_bytes = cpu_vector_bytes() };
   d->host_memory = true;
   d->alloc = rt_host_alloc; d->free = rt_host_free; d->copyin = rt_host_copy; d->copyout = rt_host_copy;
-  d->compile = cpu_compile; d->exec = cpu_exec; d->release = cpu_release;
+  d->compile = cpu_compile; d->exec = cpu_exec; d->launch = cpu_launch; d->release = cpu_release;
 }

@@ -27,6 +27,8 @@ struct Device {
   int   (*compile)(Device *d, Program *p);
   // exec: run a compiled program; bufs[i] is DEFINE_GLOBAL slot i, vars[i] is p->vars[i]'s value
   int   (*exec)(Device *d, Program *p, Buffer **bufs, const int64_t *vars);
+  // launch (optional): run with raw device pointers, arguments already checked (JIT replay's fast path)
+  int   (*launch)(Device *d, Program *p, void **ptrs, const int64_t *vars);
   void  (*release)(Device *d, Program *p);    // free what compile made (may be NULL)
   void *impl;
 };
