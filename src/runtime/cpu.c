@@ -314,11 +314,14 @@ static int cpu_compile(Device *d, Program *p) {
 typedef struct { KernelFn fn; void **bufs; const int64_t *vars; } Job;
 static void run_chunk(void *ctx, int64_t start, int64_t end) { Job *j = ctx; j->fn(j->bufs, j->vars, start, end); }
 
+enum { CPU_PAR_MIN_WORK = 1 << 15 };   // estimated ops + bytes below which a kernel runs single-threaded
+
 static int cpu_launch(Device *d, Program *p, void **ptrs, const int64_t *vars) {
   (void)d;
   Job job = { (KernelFn)p->entry, ptrs, vars };
   int64_t n = rt_par_count(p, vars);
-  if (p->par_range && n > 1) tp_run(n, run_chunk, &job);
+  // a kernel too small to pay for waking the other threads runs on this one
+  if (p->par_range && n > 1 && p->est_flops + p->est_bytes >= CPU_PAR_MIN_WORK) tp_run(n, run_chunk, &job);
   else job.fn(ptrs, vars, 0, p->par_range ? (n > 0 ? n : 0) : 1);
   return 0;
 }
