@@ -4,8 +4,15 @@
 #include "base/error.h"
 #include <stdlib.h>
 
-static size_t bytes_live;     // device bytes held by allocated buffers
+static size_t bytes_live, bytes_peak;     // device bytes held by allocated buffers (now, at most)
 size_t buf_bytes_live(void) { return bytes_live; }
+size_t buf_bytes_peak(void) { return bytes_peak; }
+void buf_reset_peak(void) { bytes_peak = bytes_live; }
+
+void buf_share(Buffer *b, Buffer *storage) {
+  TG_ASSERT(!b->ptr && !b->base && storage->dev == b->dev && storage->nbytes >= b->nbytes, "buf_share: storage does not fit");
+  b->base = buf_ref(storage);
+}
 
 Buffer *buf_new(Device *dev, ScalarType dt, int64_t size) {
   if (!dev) { tg_set_error("buf_new: no device"); return NULL; }
@@ -25,9 +32,11 @@ Buffer *buf_new(Device *dev, ScalarType dt, int64_t size) {
 
 void buf_ensure(Buffer *b) {
   if (b->ptr) return;
+  if (b->base) { buf_ensure(b->base); b->ptr = b->base->ptr; return; }
   b->ptr = b->dev->alloc(b->dev, b->nbytes);
   TG_ASSERT(b->ptr, "out of memory: %zu bytes on %s", b->nbytes, b->dev->name);
   bytes_live += b->nbytes;
+  if (bytes_live > bytes_peak) bytes_peak = bytes_live;
 }
 
 Buffer *buf_ref(Buffer *b) { if (b) b->refcount++; return b; }
@@ -36,7 +45,8 @@ void buf_unref(Buffer *b) {
   if (!b) return;
   TG_ASSERT(b->refcount > 0, "buf_unref of a freed buffer");
   if (--b->refcount) return;
-  if (b->ptr) { b->dev->free(b->dev, b->ptr); bytes_live -= b->nbytes; }
+  if (b->base) buf_unref(b->base);
+  else if (b->ptr) { b->dev->free(b->dev, b->ptr); bytes_live -= b->nbytes; }
   free(b);
 }
 

@@ -208,6 +208,52 @@ static bool order_writes_after_reads(Schedule *s) {
   return true;
 }
 
+// Memory planner: intermediates (buffers this schedule made that are not its outputs) share storage by
+// lifetime. Walking the items in order, a buffer takes the smallest free storage that fits when it is
+// first written, and gives it back after the last item that uses it (not during: an item may read one
+// buffer while it writes another). NO_MEMORY_PLANNER=1 gives every intermediate its own memory.
+typedef VEC(Buffer *) BufVec;
+static Buffer *take_storage(BufVec *pool, BufVec *all, Buffer *b) {
+  int64_t best = -1;
+  for (int64_t i = 0; i < pool->len; i++)
+    if (pool->data[i]->dev == b->dev && pool->data[i]->nbytes >= b->nbytes && (best < 0 || pool->data[i]->nbytes < pool->data[best]->nbytes)) best = i;
+  if (best >= 0) { Buffer *st = pool->data[best]; pool->data[best] = vec_last(pool); pool->len--; return st; }
+  Buffer *st = buf_new(b->dev, DT_UINT8, (int64_t)b->nbytes);
+  vec_push(all, st);
+  return st;
+}
+
+static void plan_memory(Schedule *s, HMap *fresh) {
+  if (env_int("NO_MEMORY_PLANNER", 0) || !fresh->len) return;
+  HMap last = { 0 }, placed = { 0 };
+  for (int i = 0; i < s->n; i++)
+    for (int k = 0; k < s->items[i].nbufs; k++)
+      if (hmap_get(fresh, (uint64_t)(uintptr_t)s->items[i].bufs[k], NULL)) hmap_put(&last, (uint64_t)(uintptr_t)s->items[i].bufs[k], (uint64_t)i + 1);
+  BufVec pool = { 0 }, all = { 0 };
+  size_t unplanned = 0, planned = 0;
+  for (int i = 0; i < s->n; i++) {
+    ScheduleItem *it = &s->items[i];
+    for (int k = 0; k < it->nbufs; k++) {
+      Buffer *b = it->bufs[k];
+      if (!hmap_get(fresh, (uint64_t)(uintptr_t)b, NULL) || HMAP_PTR(&placed, b) || b->ptr) continue;
+      Buffer *st = take_storage(&pool, &all, b);
+      buf_share(b, st);
+      HMAP_PUT_PTR(&placed, b, st);
+      unplanned += b->nbytes;
+    }
+    for (int k = 0; k < it->nbufs; k++) {
+      Buffer *b = it->bufs[k];
+      if (hmap_get_or(&last, (uint64_t)(uintptr_t)b, 0) != (uint64_t)i + 1 || !HMAP_PTR(&placed, b)) continue;
+      vec_push(&pool, (Buffer *)HMAP_PTR(&placed, b));
+      hmap_del(&last, (uint64_t)(uintptr_t)b);           // (a buffer in two slots goes back once)
+    }
+  }
+  for (int64_t i = 0; i < all.len; i++) { planned += all.data[i]->nbytes; buf_unref(all.data[i]); }   // the buffers hold them
+  LOG(2, "memory planner: %.2f MB of intermediates in %.2f MB of storage", (double)unplanned / 1e6, (double)planned / 1e6);
+  vec_free(&pool); vec_free(&all);
+  hmap_free(&last); hmap_free(&placed);
+}
+
 // Realize points in dependency order. A point found to need another node realized first gets it
 // scheduled right there (that node only depends on what is already scheduled or inlined), then retries.
 int sched_create(Schedule *s, UOp **roots, int n, Device *dev) {
@@ -241,6 +287,12 @@ int sched_create(Schedule *s, UOp **roots, int n, Device *dev) {
     Buffer *b = sched_view_buffer(sink->src[i]);
     s->outs[i] = buf_ref(b ? b : HMAP_PTR(&bufs, sink->src[i]));
   }
+  HMap fresh = { 0 };                       // buffers made here that no output holds: the planner's to place
+  for (int64_t i = 0; i < bufs.cap; i++)
+    if (bufs.keys[i] && ((UOp *)(uintptr_t)bufs.keys[i])->op != OP_ASSIGN) hmap_put(&fresh, bufs.vals[i], 1);
+  for (int i = 0; i < s->nouts; i++) hmap_del(&fresh, (uint64_t)(uintptr_t)s->outs[i]);
+  if (ordered) plan_memory(s, &fresh);
+  hmap_free(&fresh);
   vec_free(&pending);
   hmap_free(&ctx.evals);
   hmap_free(&ctx.cost);
