@@ -45,18 +45,28 @@ def cfg(p): return [float(v) for v in d[p + ".cfg"].reshape(-1)]
 # ---- layers ----
 for p in ["linear", "linear3"]:
     if has(p): out[p + ".out"] = F.linear(T(p + ".x"), T(p + ".w"), opt(p + ".b"))
+def conv_case(p, f):
+    """f(x, w, b) -> y; with <p>.r present, also the gradients of sum(y * r) as <p>.gx, <p>.gw, <p>.gb"""
+    x, w, b = T(p + ".x").requires_grad_(), T(p + ".w").requires_grad_(), opt(p + ".b")
+    if b is not None: b.requires_grad_()
+    y = f(x, w, b)
+    out[p + ".out"] = y
+    if p + ".r" in d:
+        (y * T(p + ".r")).sum().backward()
+        out[p + ".gx"], out[p + ".gw"] = x.grad, w.grad
+        if b is not None: out[p + ".gb"] = b.grad
 for p in ["conv1d"]:
     if has(p):
         s, pad, dil, g = map(int, cfg(p))
-        out[p + ".out"] = F.conv1d(T(p + ".x"), T(p + ".w"), opt(p + ".b"), s, pad, dil, g)
+        conv_case(p, lambda x, w, b: F.conv1d(x, w, b, s, pad, dil, g))
 for p in ["conv2d", "conv2d_b"]:
     if has(p):
         c = list(map(int, cfg(p)))
-        out[p + ".out"] = F.conv2d(T(p + ".x"), T(p + ".w"), opt(p + ".b"), c[0:2], c[2:4], c[4:6], c[6])
+        conv_case(p, lambda x, w, b: F.conv2d(x, w, b, c[0:2], c[2:4], c[4:6], c[6]))
 for p in ["convt", "convt_b", "convt_c"]:
     if has(p):
         c = list(map(int, cfg(p)))
-        out[p + ".out"] = F.conv_transpose2d(T(p + ".x"), T(p + ".w"), opt(p + ".b"), c[0:2], c[2:4], c[6:8], c[8], c[4:6])
+        conv_case(p, lambda x, w, b: F.conv_transpose2d(x, w, b, c[0:2], c[2:4], c[6:8], c[8], c[4:6]))
 for p in ["bn", "bn1d"]:
     if has(p):
         eps, mom = cfg(p)

@@ -221,6 +221,22 @@ static tg_tensor *f_conv(tg_tensor **x) {     // x (1, 4, 5, 4), w (4, 2, 2, 3),
   return tg_conv2d(x[0], x[1], x[2], 2, (int[]){ 2, 1 }, (int[]){ 1, 2 }, (int[]){ 1, 2 });
 }
 static tg_tensor *f_conv_plain(tg_tensor **x) { return tg_conv2d(x[0], x[1], NULL, 1, NULL, NULL, NULL); }   // x (1, 2, 5, 5), w (3, 2, 3, 3)
+/* Strides that leave input rows no window reaches (H + 2p - d*(k-1) - 1 = 5 and 10, strides 2 and 3: remainder 1),
+ * a non-square kernel, dilation 2 and groups 2: x (2, 4, 8, 8), w (6, 2, 3, 2) */
+static tg_tensor *f_conv_rem(tg_tensor **x) { return tg_conv2d(x[0], x[1], NULL, 2, (int[]){ 2, 3 }, (int[]){ 1, 2 }, (int[]){ 2, 1 }); }
+/* Padding wider than the kernel's reach (the input gradient crops the output gradient), stride 2 with a
+ * remainder, and a depthwise conv with dilation: x (1, 2, 6, 5), w (2, 1, 2, 3) */
+static tg_tensor *f_conv_wide(tg_tensor **x) {
+  tg_tensor *a = tg_conv2d(x[0], x[1], NULL, 1, (int[]){ 3, 4 }, (int[]){ 3, 2 }, NULL);
+  tg_tensor *b = tg_conv2d(x[0], tg_reshape(x[1], (int64_t[]){ 2, 1, 2, 3 }, 4), NULL, 2, (int[]){ 1, 2 }, (int[]){ 0, 1 }, (int[]){ 2, 2 });
+  return tg_cat((tg_tensor *[]){ flat(a), flat(b) }, 2, 0);
+}
+/* Second order: the gradients of sum(sin(conv)) are themselves convolutions with custom gradients. */
+static tg_tensor *f_conv_grad(tg_tensor **x) {   // x (1, 4, 6, 6), w (4, 2, 3, 2)
+  tg_tensor *y = tg_conv2d(x[0], x[1], NULL, 2, (int[]){ 2, 1 }, (int[]){ 1, 0 }, (int[]){ 1, 2 }), *g[2];
+  if (!y || tg_gradient(tg_sum(tg_sin(y), NULL, 0, false), x, 2, g)) return NULL;
+  return tg_cat((tg_tensor *[]){ flat(g[0]), flat(g[1]) }, 2, 0);
+}
 static tg_tensor *f_pool(tg_tensor **x) {     // x (1, 2, 5, 6)
   tg_tensor *r[] = { flat(tg_max_pool2d(x[0], (int[]){ 2, 2 }, NULL, NULL)), flat(tg_max_pool2d(x[0], (int[]){ 3, 2 }, (int[]){ 1, 2 }, (int[]){ 1, 1 })),
                      flat(tg_avg_pool2d(x[0], (int[]){ 2, 3 }, (int[]){ 2, 1 }, (int[]){ 1, 1 })) };
@@ -259,6 +275,9 @@ static void finite_difference_checks(void) {
   GC("linear", f_linear, IN(ANY, 3, 4), IN(ANY, 5, 4), IN(ANY, 5));
   GC("conv2d stride/padding/dilation/groups", f_conv, IN(ANY, 1, 4, 5, 4), IN(ANY, 4, 2, 2, 3), IN(ANY, 4));
   GC("conv2d", f_conv_plain, IN(ANY, 1, 2, 5, 5), IN(ANY, 3, 2, 3, 3));
+  GC("conv2d stride remainder/non-square/dilation/groups", f_conv_rem, IN(ANY, 2, 4, 8, 8), IN(ANY, 6, 2, 3, 2));
+  GC("conv2d wide padding/depthwise", f_conv_wide, IN(ANY, 1, 2, 6, 5), IN(ANY, 1, 2, 2, 3));
+  GC("conv2d second order", f_conv_grad, IN(ANY, 1, 4, 6, 6), IN(ANY, 4, 2, 3, 2));
   GC("max_pool2d/avg_pool2d", f_pool, IN(ANY, 1, 2, 5, 6));
   GC("softmax/log_softmax/layernorm", f_softmax, IN(ANY, 3, 5));
   GC("cross_entropy", f_xent, IN(ANY, 4, 5));
@@ -293,6 +312,29 @@ static void second_order(void) {
     CHECK(fabs(r[4][j] - cos(v)) < 1e-12 && fabs(r[5][j] + sin(v)) < 1e-12, "sin'' at %g: %g %g", v, r[4][j], r[5][j]);
     CHECK(fabs(r[6][j] + cos(v)) < 1e-12 && fabs(r[7][j] - sin(v)) < 1e-12, "sin'''' at %g: %g %g", v, r[6][j], r[7][j]);
   }
+  tg_scope_end();
+}
+
+/* tg_conv2d's gradients are convolutions (its custom gradient): no reduce in them is larger than the input or
+ * the weight, where differentiating the windowed view reduces (bs, cin, oy, ox, kh, kw) windows. They carry
+ * custom gradients of their own, for the second order. */
+static void conv_gradient_graph(void) {
+  tg_scope_begin();
+  tg_tensor *x = tg_realize(tg_rand(TG_SHAPE(2, 3, 9, 9), TG_FLOAT32)), *w = tg_realize(tg_rand(TG_SHAPE(4, 3, 3, 3), TG_FLOAT32)), *g[2];
+  tg_tensor *y = tg_conv2d(x, w, NULL, 1, (int[]){ 2, 2 }, (int[]){ 1, 1 }, NULL);
+  CHECK(tg_gradient(tg_sum(tg_sin(y), NULL, 0, false), (tg_tensor *[]){ x, w }, 2, g) == 0, "%s", tg_error());
+  int64_t biggest = 0;
+  int custom = 0;
+  for (int i = 0; i < 2; i++) {
+    const UOpList *t = uop_toposort(g[i]->uop);
+    for (int64_t j = 0; j < t->n; j++) {
+      UOp *u = t->items[j];
+      if (u->op == OP_REDUCE_AXIS && shape_numel(ushape(u)) > biggest) biggest = shape_numel(ushape(u));
+      custom += u->op == OP_GRAD_FN;
+    }
+  }
+  CHECK(biggest <= tg_numel(x), "a reduce of %lld elements in the conv gradients (input has %lld)", (long long)biggest, (long long)tg_numel(x));
+  CHECK(custom >= 2, "the conv gradients hold %d convolutions with custom gradients", custom);
   tg_scope_end();
 }
 
@@ -426,10 +468,29 @@ static void fusion_across_boundary(void) {
 
 // ---- a few gradients against PyTorch (tests/autograd_ref.py computes the same losses) ----
 static tg_tensor *sum_all(tg_tensor *t) { return tg_sum(t, NULL, 0, false); }
+/* Convolutions whose gradients are convolutions too (tg_conv2d's custom gradient): a stride that leaves input
+ * rows no window reaches, non-square kernels, dilation, groups, padding wider than the kernel, depthwise, a
+ * transposed conv, and the second order (the gradient of a loss built from first-order gradients). */
+static int conv_losses(tg_tensor **x, tg_tensor **g) {
+  tg_tensor *a = tg_conv2d(x[0], x[1], x[2], 2, (int[]){ 2, 3 }, (int[]){ 1, 2 }, (int[]){ 2, 1 });
+  tg_tensor *b = tg_conv2d(x[3], x[4], NULL, 1, (int[]){ 2, 2 }, (int[]){ 4, 4 }, NULL);
+  tg_tensor *c = tg_conv2d(x[5], x[6], NULL, 4, (int[]){ 1, 2 }, (int[]){ 0, 1 }, (int[]){ 2, 2 });
+  tg_tensor *d = tg_conv_transpose2d(x[7], x[8], x[9], 2, (int[]){ 2, 3 }, (int[]){ 1, 0 }, (int[]){ 1, 2 }, (int[]){ 1, 2 });
+  tg_tensor *e = tg_conv2d(x[10], x[11], NULL, 2, (int[]){ 2, 1 }, (int[]){ 1, 0 }, (int[]){ 1, 2 }), *ge[2];
+  int rc = tg_gradient(sum_all(tg_sin(e)), x + 10, 2, ge);
+  tg_tensor *e2 = rc ? NULL : tg_add(sum_all(tg_mul(ge[0], ge[0])), sum_all(tg_sin(ge[1])));
+  return rc | tg_gradient(sum_all(tg_sin(a)), x, 3, g) | tg_gradient(sum_all(tg_sin(b)), x + 3, 2, g + 3) |
+         tg_gradient(sum_all(tg_sin(c)), x + 5, 2, g + 5) | tg_gradient(sum_all(tg_sin(d)), x + 7, 3, g + 7) |
+         tg_gradient(e2, x + 10, 2, g + 10);
+}
 static void torch_comparison(void) {
   tg_scope_begin();
   static const In ins[] = { IN(ANY, 1, 4, 5, 4), IN(ANY, 4, 2, 2, 3), IN(ANY, 4), IN(ANY, 4, 5), IN(ANY, 1, 2, 5, 6),
-                            IN(INT3, 6), IN(INT3, 6), IN(INT3, 2, 4), IN(ANY, 2, 3, 4), IN(ANY, 2, 3, 4), IN(ANY, 2, 3, 2) };
+                            IN(INT3, 6), IN(INT3, 6), IN(INT3, 2, 4), IN(ANY, 2, 3, 4), IN(ANY, 2, 3, 4), IN(ANY, 2, 3, 2),
+                            // convolutions (see conv_losses)
+                            IN(ANY, 2, 4, 8, 8), IN(ANY, 6, 2, 3, 2), IN(ANY, 6), IN(ANY, 1, 3, 10, 9), IN(ANY, 2, 3, 3, 3),
+                            IN(ANY, 2, 4, 6, 7), IN(ANY, 4, 1, 2, 3), IN(ANY, 1, 4, 3, 4), IN(ANY, 4, 3, 3, 2), IN(ANY, 6),
+                            IN(ANY, 1, 4, 6, 6), IN(ANY, 4, 2, 3, 2) };
   enum { N = sizeof ins / sizeof *ins };
   tg_tensor *x[N], *g[N];
   char path[] = "/tmp/tg_autograd_XXXXXX";
@@ -455,7 +516,8 @@ static void torch_comparison(void) {
                            sum_all(tg_mul(tg_max(x[7], A1, 1, false), tg_from_data((double[]){ 1, 2 }, TG_FLOAT64, TG_SHAPE(2)))));
   tg_tensor *attn = sum_all(tg_sin(tg_layernorm(tg_scaled_dot_product_attention(x[8], x[9], x[10], NULL, true), -1, 1e-5)));
   int rc = tg_gradient(sum_all(tg_sin(conv)), x, 3, g) | tg_gradient(tg_cross_entropy(x[3], tgt, 0.1), x + 3, 1, g + 3) |
-           tg_gradient(pool, x + 4, 1, g + 4) | tg_gradient(ties, x + 5, 3, g + 5) | tg_gradient(attn, x + 8, 3, g + 8);
+           tg_gradient(pool, x + 4, 1, g + 4) | tg_gradient(ties, x + 5, 3, g + 5) | tg_gradient(attn, x + 8, 3, g + 8) |
+           conv_losses(x + 11, g + 11);
   CHECK(rc == 0 && tg_realize_many(g, N) == 0, "%s", tg_error());
   char cmd[4200];
   snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/tests/autograd_ref.py %s", TG_SOURCE_DIR, path);
@@ -487,6 +549,7 @@ static void torch_comparison(void) {
 int main(void) {
   finite_difference_checks();
   second_order();
+  conv_gradient_graph();
   exact_rules();
   backward_api();
   fusion_across_boundary();

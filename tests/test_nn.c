@@ -1,5 +1,6 @@
-// nn layers, initializers, training mode and losses: forward passes against torch (tests/nn_ref.py), BatchNorm's
-// running statistics, Dropout's determinism and scaling, initializer statistics, parameter lists and state dicts
+// nn layers, initializers, training mode and losses: forward passes and conv gradients against torch
+// (tests/nn_ref.py), BatchNorm's running statistics, Dropout's determinism and scaling, initializer statistics,
+// parameter lists and state dicts
 #include "testlib.h"
 #include "nnref.h"
 #include "tinygrad.h"
@@ -42,6 +43,22 @@ static void set_rnd(TestRng *r, const char *name, tg_tensor *p, double lo, doubl
 static void cfg(const char *prefix, const double *v, int n) { char k[64]; snprintf(k, sizeof k, "%s.cfg", prefix); ref_put_v(k, v, n); }
 static void put2(const char *prefix, const char *what, tg_tensor *t) { char k[64]; snprintf(k, sizeof k, "%s.%s", prefix, what); ref_put_t(k, t); }
 
+/* The gradients of sum(y * r) for random r (written as <p>.r) with respect to ins (input, weight, bias: n of
+ * them), against torch's (nn_ref.py writes <p>.gx, <p>.gw, <p>.gb). Call it before y is realized: a realized
+ * tensor is a buffer, no longer a function of its inputs. */
+static void expect_grads(TestRng *r, const char *p, tg_tensor *y, tg_tensor **ins, int n) {
+  static const char *const names[] = { "gx", "gw", "gb" };
+  char k[64];
+  snprintf(k, sizeof k, "%s.r", p);
+  tg_tensor *g[3] = { 0 }, *rw = y ? rnd(r, k, tg_shape(y), tg_ndim(y), -1, 1) : NULL;
+  int rc = rw ? tg_gradient(tg_sum(tg_mul(y, rw), NULL, 0, false), ins, n, g) : -1;
+  CHECK(rc == 0, "%s gradients: %s", p, tg_error());
+  for (int i = 0; i < n && rc == 0; i++) {
+    snprintf(k, sizeof k, "%s.%s", p, names[i]);
+    ref_expect(k, g[i], ATOL, RTOL);
+  }
+}
+
 // ---- layers vs torch ----
 static void test_linear_conv(TestRng *r) {
   tg_manual_seed(1);
@@ -59,7 +76,9 @@ static void test_linear_conv(TestRng *r) {
   if (c1) {
     put2("conv1d", "w", c1->weight); put2("conv1d", "b", c1->bias);
     cfg("conv1d", (double[]){ 2, 1, 2, 2 }, 4);
-    ref_expect("conv1d.out", tg_nn_conv1d(c1, rnd(r, "conv1d.x", TG_SHAPE(2, 4, 11), -1, 1)), ATOL, RTOL);
+    tg_tensor *x = rnd(r, "conv1d.x", TG_SHAPE(2, 4, 11), -1, 1), *y = tg_nn_conv1d(c1, x);
+    expect_grads(r, "conv1d", y, (tg_tensor *[]){ x, c1->weight, c1->bias }, 3);
+    ref_expect("conv1d.out", y, ATOL, RTOL);
     tg_nn_conv1d_free(c1);
   }
   struct tg_nn_conv2d *c2 = tg_nn_conv2d_new(4, 6, (int[]){ 3, 2 }, (int[]){ 2, 1 }, (int[]){ 1, 2 }, (int[]){ 1, 2 }, 2, true);
@@ -68,10 +87,15 @@ static void test_linear_conv(TestRng *r) {
   if (c2 && c2b) {
     put2("conv2d", "w", c2->weight); put2("conv2d", "b", c2->bias);
     cfg("conv2d", (double[]){ 2, 1, 1, 2, 1, 2, 2 }, 7);
-    ref_expect("conv2d.out", tg_nn_conv2d(c2, rnd(r, "conv2d.x", TG_SHAPE(2, 4, 9, 8), -1, 1)), ATOL, RTOL);
+    tg_tensor *x = rnd(r, "conv2d.x", TG_SHAPE(2, 4, 9, 8), -1, 1), *y = tg_nn_conv2d(c2, x);
+    expect_grads(r, "conv2d", y, (tg_tensor *[]){ x, c2->weight, c2->bias }, 3);
+    ref_expect("conv2d.out", y, ATOL, RTOL);
     put2("conv2d_b", "w", c2b->weight);
     cfg("conv2d_b", (double[]){ 1, 1, 0, 0, 1, 1, 1 }, 7);
-    ref_expect("conv2d_b.out", tg_nn_conv2d(c2b, rnd(r, "conv2d_b.x", TG_SHAPE(1, 3, 6, 6), -1, 1)), ATOL, RTOL);
+    x = rnd(r, "conv2d_b.x", TG_SHAPE(1, 3, 6, 6), -1, 1);
+    y = tg_nn_conv2d(c2b, x);
+    expect_grads(r, "conv2d_b", y, (tg_tensor *[]){ x, c2b->weight }, 2);
+    ref_expect("conv2d_b.out", y, ATOL, RTOL);
   }
   tg_nn_conv2d_free(c2); tg_nn_conv2d_free(c2b);
 
@@ -83,15 +107,19 @@ static void test_linear_conv(TestRng *r) {
     CHECK(tg_dim(t1->weight, 0) == 4 && tg_dim(t1->weight, 1) == 3, "convtranspose weight is (in, out/groups, kh, kw)");
     put2("convt", "w", t1->weight); put2("convt", "b", t1->bias);
     cfg("convt", (double[]){ 2, 2, 1, 0, 1, 1, 1, 1, 2 }, 9);
-    tg_tensor *y = tg_nn_conv_transpose2d(t1, rnd(r, "convt.x", TG_SHAPE(2, 4, 5, 6), -1, 1));
+    tg_tensor *x = rnd(r, "convt.x", TG_SHAPE(2, 4, 5, 6), -1, 1), *y = tg_nn_conv_transpose2d(t1, x);
     CHECK(y && tg_dim(y, 2) == 10 && tg_dim(y, 3) == 14, "conv_transpose2d output size");
+    expect_grads(r, "convt", y, (tg_tensor *[]){ x, t1->weight, t1->bias }, 3);
     ref_expect("convt.out", y, ATOL, RTOL);
     put2("convt_b", "w", t2->weight);
     cfg("convt_b", (double[]){ 1, 1, 0, 0, 2, 1, 0, 0, 1 }, 9);
     ref_expect("convt_b.out", tg_nn_conv_transpose2d(t2, rnd(r, "convt_b.x", TG_SHAPE(1, 3, 4, 4), -1, 1)), ATOL, RTOL);
     put2("convt_c", "w", t3->weight); put2("convt_c", "b", t3->bias);
     cfg("convt_c", (double[]){ 3, 2, 2, 1, 2, 2, 2, 1, 1 }, 9);
-    ref_expect("convt_c.out", tg_nn_conv_transpose2d(t3, rnd(r, "convt_c.x", TG_SHAPE(2, 2, 4, 3), -1, 1)), ATOL, RTOL);
+    x = rnd(r, "convt_c.x", TG_SHAPE(2, 2, 4, 3), -1, 1);
+    y = tg_nn_conv_transpose2d(t3, x);
+    expect_grads(r, "convt_c", y, (tg_tensor *[]){ x, t3->weight, t3->bias }, 3);
+    ref_expect("convt_c.out", y, ATOL, RTOL);
   }
   tg_nn_conv_transpose2d_free(t1); tg_nn_conv_transpose2d_free(t2); tg_nn_conv_transpose2d_free(t3);
 }

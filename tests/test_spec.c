@@ -134,6 +134,11 @@ static void test_structure_rejects(void) {
   REJECT(uop1(OP_PAD, F32, fconst(1), arg_tuple(odd, 3)), SPEC_ANY, "PAD arg must hold pairs");
   int64_t red[] = { OP_SUB, 0 };
   REJECT(uop1(OP_REDUCE_AXIS, F32, fconst(1), arg_tuple(red, 2)), SPEC_ANY, "REDUCE_AXIS needs a TUPLE arg");
+  // GRAD_FN(value, inputs...): the value's dtype, a gradient function in its arg, at least one input
+  int64_t gfn[] = { 0x1234, 7 }, nofn[] = { 0 };
+  REJECT(uop2(OP_GRAD_FN, I32, fconst(1), fconst(2), arg_tuple(gfn, 2)), SPEC_ANY, "GRAD_FN must have its source's dtype");
+  REJECT(uop2(OP_GRAD_FN, F32, fconst(1), fconst(2), arg_tuple(nofn, 1)), SPEC_ANY, "GRAD_FN needs a TUPLE arg");
+  REJECT(uop1(OP_GRAD_FN, F32, fconst(1), arg_tuple(gfn, 2)), SPEC_ANY, "GRAD_FN takes at least 2 source(s)");
   // a malformed node deep in a graph is found and named with its listing number
   UOp *deep = uop_var("x", 0, 10);
   for (int i = 0; i < 50; i++) deep = uop_add_i(deep, i);
@@ -145,6 +150,10 @@ static void test_levels(void) {
   UOp *k = good_kernel(), *t = good_tensor();
   REJECT(k, SPEC_TENSOR, "DEFINE_GLOBAL is not allowed in a tensor graph");
   REJECT(t, SPEC_KERNEL, "is not allowed in a kernel graph");
+  int64_t gfn[] = { 0x1234 };      // a custom gradient is a tensor-graph op only
+  UOp *gf = uop2(OP_GRAD_FN, F32, uop_alu1(OP_EXP2, fconst(1)), fconst(1), arg_tuple(gfn, 1));
+  ACCEPT(uop1(OP_SINK, VOID, gf, arg_none()), SPEC_TENSOR);
+  REJECT(uop1(OP_SINK, VOID, gf, arg_none()), SPEC_KERNEL, "GRAD_FN is not allowed in a kernel graph");
   REJECT(t, SPEC_PROGRAM, "is not allowed in a program graph");
   // kernel root: a SINK of STOREs
   REJECT(uop1(OP_SINK, VOID, fconst(1), arg_none()), SPEC_KERNEL, "kernel SINK source 0 must be a STORE", "SINK void");

@@ -137,6 +137,16 @@ static UOp *g_contig_bw(Match *m) { return tup(1, uop1(OP_CONTIGUOUS, G->dtype, 
 static UOp *g_detach(Match *m) { (void)m; return tup(1, none()); }
 static UOp *g_assign(Match *m) { return tup(2, none(), G); }   // the value flows on (torch's copy_, tinygrad); the old target does not
 
+// ---- custom gradients: the node's function gives the inputs' gradients; none flows into the value's graph ----
+static GradFn grad_fn_of(const UOp *u) { return (GradFn)(intptr_t)u->arg.tup[0]; }
+static UOp *g_grad_fn(Match *m) {
+  UOp *out[GRAD_FN_MAX_INPUTS] = { 0 }, *g[GRAD_FN_MAX_INPUTS + 1];
+  grad_fn_of(R)(R, G, out);
+  g[0] = none();
+  for (uint32_t i = 1; i < R->nsrc; i++) g[i] = out[i - 1] ? out[i - 1] : none();
+  return uop_new(OP_NOOP, DT_VOID_T, g, (int)R->nsrc, arg_none());
+}
+
 static const Rule gradient_rules[] = {
   RULE(PAT(OP_ADD, P(x), P(y)), g_add),
   RULE(PAT(OP_SUB, P(x), P(y)), g_sub),
@@ -167,9 +177,34 @@ static const Rule gradient_rules[] = {
   RULE(PAT(OP_CONTIGUOUS_BACKWARD, P(x)), g_contig_bw),
   RULE(POP(OP_DETACH, x), g_detach),
   RULE(PAT(OP_ASSIGN, P(x), P(y)), g_assign),
+  RULE(POP(OP_GRAD_FN, x), g_grad_fn),
   RULES_END,
 };
 static Pass gradient_pass = PASS("gradient", gradient_rules);
+
+UOp *grad_fn_node(UOp *value, UOp *const *inputs, int n, GradFn fn, const int64_t *params, int nparams) {
+  TG_ASSERT(n >= 1 && n <= GRAD_FN_MAX_INPUTS && nparams >= 0 && nparams <= GRAD_FN_MAX_PARAMS,
+            "grad_fn_node: %d inputs, %d params", n, nparams);
+  UOp *src[GRAD_FN_MAX_INPUTS + 1] = { value };
+  int64_t arg[GRAD_FN_MAX_PARAMS + 1] = { (int64_t)(intptr_t)fn };
+  memcpy(src + 1, inputs, (size_t)n * sizeof *src);
+  if (nparams) memcpy(arg + 1, params, (size_t)nparams * sizeof *arg);
+  return uop_new(OP_GRAD_FN, value->dtype, src, n + 1, arg_tuple(arg, nparams + 1));
+}
+
+const int64_t *grad_fn_params(const UOp *node) { return node->arg.tup + 1; }
+
+// Forward, a GRAD_FN is its value: the scheduler never sees the node (nor its extra edges to the inputs).
+static UOp *strip_one(Match *m) { return R->src[0]; }
+static const Rule strip_rules[] = { RULE(POP(OP_GRAD_FN, x), strip_one), RULES_END };
+static Pass strip_pass = PASS("strip_grad_fn", strip_rules);
+
+UOp *grad_fn_strip(UOp *root) {
+  const UOpList *topo = uop_toposort(root);
+  for (int64_t i = 0; i < topo->n; i++)
+    if (topo->items[i]->op == OP_GRAD_FN) return graph_rewrite_pre(root, &strip_pass, NULL);
+  return root;
+}
 
 // ---- the reverse walk (tinygrad's compute_gradient) ----
 int grad_compute(UOp *root, UOp *root_grad, UOp *const *targets, int n, UOp **out) {

@@ -1,5 +1,6 @@
-// nn functions: matmul, linear, convolution and pooling (via windowed views), norms, attention, losses
+// nn functions: matmul, linear, convolution (gradient: convolutions) and pooling (windowed views), norms, attention, losses
 #include "tensor/tensor.h"
+#include "tensor/gradient.h"
 #include <math.h>
 #include <string.h>
 
@@ -35,37 +36,44 @@ tg_tensor *tg_linear(tg_tensor *x, tg_tensor *w, tg_tensor *bias) {
 }
 
 // Windows over the last nd dims: (..., i) -> (..., o, k) with out[o, k] = x[o*s + k*d] (tinygrad's _pool)
-static tg_tensor *pool(tg_tensor *x, int nd, const int64_t *k, const int64_t *s, const int64_t *d) {
-  int lead = x->ndim - nd;
+static UOp *pool(UOp *x, int nd, const int64_t *k, const int64_t *s, const int64_t *d) {
+  const Shape xs = *ushape(x);
+  int lead = xs.ndim - nd;
   int64_t i_[4], o_[4], e_[4];
   for (int j = 0; j < nd; j++) {
-    i_[j] = x->shape[lead + j];
+    i_[j] = xs.d[lead + j];
     o_[j] = (i_[j] - d[j] * (k[j] - 1) - 1) / s[j] + 1;
     e_[j] = (k[j] * (i_[j] + d[j]) + i_[j] - 1) / i_[j];
   }
-  int64_t rep[TG_MAX_DIMS];
-  for (int j = 0; j < x->ndim; j++) rep[j] = j < lead ? 1 : e_[j - lead];
-  tg_tensor *t = tg_repeat(x, rep, x->ndim);                       // (..., e*i)
+  // repeat e times along each window dim: (..., i) -> (..., 1, i) -> (..., e, i) -> (..., e*i)
+  int64_t inter[2 * TG_MAX_DIMS], rep[2 * TG_MAX_DIMS], flat[TG_MAX_DIMS];
+  for (int j = 0; j < xs.ndim; j++) {
+    int64_t e = j < lead ? 1 : e_[j - lead];
+    inter[2 * j] = 1; inter[2 * j + 1] = xs.d[j];
+    rep[2 * j] = e; rep[2 * j + 1] = xs.d[j];
+    flat[j] = e * xs.d[j];
+  }
+  UOp *t = t_reshape(t_expand(t_reshape(x, inter, 2 * xs.ndim), rep, 2 * xs.ndim), flat, xs.ndim);
   int64_t be[2 * TG_MAX_DIMS], sh[TG_MAX_DIMS];
   int n = 0;
   // dilation: view k*(i+d) elements as (k, i+d)
-  for (int j = 0; j < lead; j++) { be[2 * j] = 0; be[2 * j + 1] = x->shape[j]; sh[n++] = x->shape[j]; }
+  for (int j = 0; j < lead; j++) { be[2 * j] = 0; be[2 * j + 1] = xs.d[j]; sh[n++] = xs.d[j]; }
   for (int j = 0; j < nd; j++) { be[2 * (lead + j)] = 0; be[2 * (lead + j) + 1] = k[j] * (i_[j] + d[j]); sh[n++] = k[j]; sh[n++] = i_[j] + d[j]; }
-  t = tg_reshape(tg_shrink(t, be, 2 * x->ndim), sh, n);
+  t = t_reshape(t_shrink(t, be, xs.ndim), sh, n);
   // stride: keep o*s of the i+d columns, view as (o, s), keep s == 0
   int64_t be2[2 * TG_MAX_DIMS], sh2[TG_MAX_DIMS];
   int m = 0;
-  for (int j = 0; j < lead; j++) { be2[2 * j] = 0; be2[2 * j + 1] = x->shape[j]; sh2[m++] = x->shape[j]; }
+  for (int j = 0; j < lead; j++) { be2[2 * j] = 0; be2[2 * j + 1] = xs.d[j]; sh2[m++] = xs.d[j]; }
   for (int j = 0; j < nd; j++) {
     int p = lead + 2 * j;
     be2[2 * p] = 0; be2[2 * p + 1] = k[j];
     be2[2 * (p + 1)] = 0; be2[2 * (p + 1) + 1] = o_[j] * s[j];
     sh2[m++] = k[j]; sh2[m++] = o_[j]; sh2[m++] = s[j];
   }
-  t = tg_reshape(tg_shrink(t, be2, 2 * n), sh2, m);
+  t = t_reshape(t_shrink(t, be2, n), sh2, m);
   int64_t be3[2 * TG_MAX_DIMS], sh3[TG_MAX_DIMS];
   int q = 0;
-  for (int j = 0; j < lead; j++) { be3[2 * j] = 0; be3[2 * j + 1] = x->shape[j]; sh3[q++] = x->shape[j]; }
+  for (int j = 0; j < lead; j++) { be3[2 * j] = 0; be3[2 * j + 1] = xs.d[j]; sh3[q++] = xs.d[j]; }
   for (int j = 0; j < nd; j++) {
     int p = lead + 3 * j;
     be3[2 * p] = 0; be3[2 * p + 1] = k[j];
@@ -73,11 +81,11 @@ static tg_tensor *pool(tg_tensor *x, int nd, const int64_t *k, const int64_t *s,
     be3[2 * (p + 2)] = 0; be3[2 * (p + 2) + 1] = 1;
     sh3[q++] = k[j]; sh3[q++] = o_[j];
   }
-  t = tg_reshape(tg_shrink(t, be3, 2 * m), sh3, q);              // (..., k0, o0, k1, o1)
+  t = t_reshape(t_shrink(t, be3, m), sh3, q);                     // (..., k0, o0, k1, o1)
   int perm[TG_MAX_DIMS];
   for (int j = 0; j < lead; j++) perm[j] = j;
   for (int j = 0; j < nd; j++) { perm[lead + j] = lead + 2 * j + 1; perm[lead + nd + j] = lead + 2 * j; }
-  return tg_permute(t, perm, q);                                    // (..., o0, o1, k0, k1)
+  return t_permute(t, perm, q);                                    // (..., o0, o1, k0, k1)
 }
 
 static bool pair(const int *v, int dflt, int64_t out[2]) {
@@ -104,12 +112,119 @@ static tg_tensor *pad_hw(tg_tensor *x, const int64_t p[2], double value) {
   return tg_pad(x, pads, 8, value);
 }
 
+// ---- convolution, as graph builders over UOps (tg_conv2d validates) ----
+typedef struct ConvParams { int64_t groups, s[2], p[2], d[2]; } ConvParams;
+enum { CONV_NPARAMS = 7 };    // the params tuple of a conv's GRAD_FN: groups, stride, padding, dilation
+static void conv_params_put(const ConvParams *c, int64_t *v) {
+  v[0] = c->groups; v[1] = c->s[0]; v[2] = c->s[1]; v[3] = c->p[0]; v[4] = c->p[1]; v[5] = c->d[0]; v[6] = c->d[1];
+}
+static ConvParams conv_params_get(const int64_t *v) {
+  return (ConvParams){ v[0], { v[1], v[2] }, { v[3], v[4] }, { v[5], v[6] } };
+}
+
+// Padding of the last two dims by (before, after) pairs, where a negative amount crops instead.
+static UOp *pad_crop_hw(UOp *u, const int64_t pa[4]) {
+  const Shape *s = ushape(u);
+  int64_t be[8] = { 0, s->d[0], 0, s->d[1] }, pads[8] = { 0 };
+  for (int j = 0; j < 4; j++) {
+    int64_t dim = s->d[2 + j / 2], v = pa[j];
+    be[4 + j] = j % 2 ? dim - (v < 0 ? -v : 0) : (v < 0 ? -v : 0);
+    pads[4 + j] = v > 0 ? v : 0;
+  }
+  return t_pad(t_shrink(u, be, 4), pads, 4);
+}
+
+// y[n, g*rc + o] = sum over (c, i, j) of xpad[n, g*ci + c, oy*s + i*d, ...] * w[g*rc + o, c, i, j]: every
+// window of the padded input (bs, cin, oy, ox, kh, kw) times the weight, summed. x and w share a dtype.
+static UOp *conv_value(UOp *x, UOp *w, const ConvParams *c) {
+  const Shape *xs = ushape(x), *ws = ushape(w);
+  int64_t bs = xs->d[0], cin = xs->d[1], cout = ws->d[0], kh = ws->d[2], kw = ws->d[3], k[2] = { kh, kw };
+  int64_t g = c->groups, rc = cout / g, ci = cin / g;
+  UOp *win = pool(pad_crop_hw(x, (int64_t[]){ c->p[0], c->p[0], c->p[1], c->p[1] }), 2, k, c->s, c->d);
+  int64_t oy = ushape(win)->d[2], ox = ushape(win)->d[3];
+  int64_t full[8] = { bs, g, rc, oy, ox, ci, kh, kw };
+  win = t_reshape(win, (int64_t[]){ bs, g, ci, 1, oy, ox, kh, kw }, 8);
+  win = t_expand(win, (int64_t[]){ bs, g, ci, rc, oy, ox, kh, kw }, 8);
+  win = t_permute(win, (int[]){ 0, 1, 3, 4, 5, 2, 6, 7 }, 8);   // (bs, g, rc, oy, ox, ci, kh, kw)
+  UOp *wr = t_expand(t_reshape(w, (int64_t[]){ 1, g, rc, 1, 1, ci, kh, kw }, 8), full, 8);
+  ScalarType dt = (ScalarType)x->dtype.scalar;
+  UOp *prod = dt == DT_BOOL ? uop_and(win, wr) : uop_mul(win, wr);
+  UOp *y = t_reduce(t_cast(prod, st_is_float(dt) ? dt : DT_INT64), OP_ADD, (int[]){ 5, 6, 7 }, 3);   // as tg_sum
+  return t_reshape(y, (int64_t[]){ bs, cout, oy, ox }, 4);
+}
+
+static UOp *conv(UOp *x, UOp *w, const ConvParams *c);
+
+/* dL/dx, as torch: a transposed convolution of the output gradient. Spreading gy by the stride (s-1 zeros
+ * between pixels) and padding it by d*(k-1) - p on both sides turns every (output, tap) pair into a window
+ * of a stride-1 convolution with the weight flipped and its channels swapped within each group. Input rows
+ * past the last window (when the stride does not divide H + 2p - d*(k-1) - 1) get zero: the padding after
+ * grows by that remainder. A negative padding crops: those outputs only saw the input's zero padding. */
+static UOp *conv_grad_x(UOp *gy, UOp *w, const Shape *xs, const ConvParams *c) {
+  const Shape *gs = ushape(gy), *ws = ushape(w);
+  int64_t bs = gs->d[0], cout = gs->d[1], oy = gs->d[2], ox = gs->d[3];
+  int64_t g = c->groups, rc = cout / g, ci = ws->d[1], kh = ws->d[2], kw = ws->d[3], k[2] = { kh, kw };
+  if (c->s[0] > 1 || c->s[1] > 1) {
+    UOp *t = t_reshape(gy, (int64_t[]){ bs, cout, oy, 1, ox, 1 }, 6);
+    t = t_pad(t, (int64_t[]){ 0, 0, 0, 0, 0, 0, 0, c->s[0] - 1, 0, 0, 0, c->s[1] - 1 }, 6);
+    t = t_reshape(t, (int64_t[]){ bs, cout, oy * c->s[0], ox * c->s[1] }, 4);
+    gy = t_shrink(t, (int64_t[]){ 0, bs, 0, cout, 0, (oy - 1) * c->s[0] + 1, 0, (ox - 1) * c->s[1] + 1 }, 4);
+  }
+  int64_t pa[4];
+  for (int j = 0; j < 2; j++) {
+    int64_t span = xs->d[2 + j] + 2 * c->p[j] - c->d[j] * (k[j] - 1) - 1;   // (o-1)*s + remainder
+    pa[2 * j] = c->d[j] * (k[j] - 1) - c->p[j];
+    pa[2 * j + 1] = pa[2 * j] + span % c->s[j];
+  }
+  UOp *wt = t_reshape(w, (int64_t[]){ g, rc, ci, kh, kw }, 5);
+  wt = t_flip(t_permute(wt, (int[]){ 0, 2, 1, 3, 4 }, 5), (int[]){ 0, 0, 0, 1, 1 }, 5);
+  wt = t_reshape(wt, (int64_t[]){ g * ci, rc, kh, kw }, 4);
+  ConvParams tc = { g, { 1, 1 }, { 0, 0 }, { c->d[0], c->d[1] } };
+  return conv(pad_crop_hw(gy, pa), wt, &tc);
+}
+
+/* dL/dw: the batch becomes the reduced channel axis. x as (ci, g*bs, H, W) convolved with gy as a kernel
+ * (g*rc, bs, oy, ox), in g groups: dw[co, c, i, j] = sum over (n, oy, ox) of xpad[n, c, oy*s + i*d] * gy[n, co, oy].
+ * The kernel's taps step by the stride and the outputs by the dilation, so the two swap. Outputs past kh
+ * (a stride that does not divide evenly leaves input rows no window uses) are cropped. */
+static UOp *conv_grad_w(UOp *gy, UOp *x, const Shape *ws, const ConvParams *c) {
+  const Shape *xs = ushape(x), *gs = ushape(gy);
+  int64_t bs = xs->d[0], cin = xs->d[1], h = xs->d[2], wd = xs->d[3], g = c->groups, ci = cin / g;
+  int64_t cout = ws->d[0], rc = cout / g, kh = ws->d[2], kw = ws->d[3], oy = gs->d[2], ox = gs->d[3];
+  UOp *xt = t_permute(t_reshape(x, (int64_t[]){ bs, g, ci, h, wd }, 5), (int[]){ 2, 1, 0, 3, 4 }, 5);
+  xt = t_reshape(xt, (int64_t[]){ ci, g * bs, h, wd }, 4);
+  UOp *gt = t_permute(t_reshape(gy, (int64_t[]){ bs, g, rc, oy, ox }, 5), (int[]){ 1, 2, 0, 3, 4 }, 5);
+  gt = t_reshape(gt, (int64_t[]){ cout, bs, oy, ox }, 4);
+  ConvParams wc = { g, { c->d[0], c->d[1] }, { c->p[0], c->p[1] }, { c->s[0], c->s[1] } };
+  UOp *dw = conv(xt, gt, &wc);                                   // (ci, cout, >= kh, >= kw)
+  dw = t_shrink(dw, (int64_t[]){ 0, ci, 0, cout, 0, kh, 0, kw }, 4);
+  return t_permute(dw, (int[]){ 1, 0, 2, 3 }, 4);
+}
+
+static void conv_grad(UOp *node, UOp *gy, UOp **out) {
+  UOp *x = node->src[1], *w = node->src[2];
+  ConvParams c = conv_params_get(grad_fn_params(node));
+  Shape xs = *ushape(x), ws = *ushape(w);
+  out[0] = conv_grad_x(gy, w, &xs, &c);
+  out[1] = conv_grad_w(gy, x, &ws, &c);
+}
+
+// A floating-point convolution carries its own gradient (conv_grad), itself made of convolutions.
+static UOp *conv(UOp *x, UOp *w, const ConvParams *c) {
+  UOp *y = conv_value(x, w, c);
+  if (!st_is_float((ScalarType)y->dtype.scalar)) return y;
+  int64_t params[CONV_NPARAMS];
+  conv_params_put(c, params);
+  return grad_fn_node(y, (UOp *[]){ x, w }, 2, conv_grad, params, CONV_NPARAMS);
+}
+
 tg_tensor *tg_conv2d(tg_tensor *x, tg_tensor *w, tg_tensor *bias, int groups, const int *stride, const int *padding, const int *dilation) {
   const char *fn = "tg_conv2d";
   if (!t_check_inputs(fn, 2, x, w)) return NULL;
   if (x->ndim != 4 || w->ndim != 4) { tg_set_error("%s: input and weight must be 4-D (NCHW, OIHW), got %d-D and %d-D", fn, x->ndim, w->ndim); return NULL; }
+  if (x->dev != w->dev) { tg_set_error("%s: input on %s, weight on %s", fn, x->dev->name, w->dev->name); return NULL; }
   if (groups <= 0) groups = 1;
-  int64_t bs = x->shape[0], cin = x->shape[1], cout = w->shape[0], kh = w->shape[2], kw = w->shape[3];
+  int64_t cin = x->shape[1], cout = w->shape[0], kh = w->shape[2], kw = w->shape[3];
   if (cin != w->shape[1] * groups || cout % groups) {
     char sx[256], sw[256];
     shape_str(x->shape, 4, sx, sizeof sx);
@@ -117,19 +232,14 @@ tg_tensor *tg_conv2d(tg_tensor *x, tg_tensor *w, tg_tensor *bias, int groups, co
     tg_set_error("%s: input %s and weight %s do not match with groups=%d", fn, sx, sw, groups);
     return NULL;
   }
-  int64_t s[2], p[2], d[2], k[2] = { kh, kw };
-  pair(stride, 1, s); pair(padding, 0, p); pair(dilation, 1, d);
-  if (!check_window(fn, x, k, s, p, d)) return NULL;
-  tg_tensor *win = pool(pad_hw(x, p, 0), 2, k, s, d);             // (bs, cin, oy, ox, kh, kw)
-  if (!win) return NULL;
-  int64_t oy = win->shape[2], ox = win->shape[3], rc = cout / groups, ci = cin / groups;
-  win = tg_reshape(win, (int64_t[]){ bs, groups, ci, 1, oy, ox, kh, kw }, 8);
-  win = tg_expand(win, (int64_t[]){ bs, groups, ci, rc, oy, ox, kh, kw }, 8);
-  win = tg_permute(win, (int[]){ 0, 1, 3, 4, 5, 2, 6, 7 }, 8);   // (bs, g, rc, oy, ox, ci, kh, kw)
-  tg_tensor *wr = tg_reshape(w, (int64_t[]){ 1, groups, rc, 1, 1, ci, kh, kw }, 8);
-  tg_tensor *y = tg_sum(tg_mul(win, wr), (int[]){ 5, 6, 7 }, 3, false);
-  y = tg_reshape(y, (int64_t[]){ bs, cout, oy, ox }, 4);
-  if (y && st_is_int(x->dtype) && st_is_int(w->dtype)) y = tg_cast(y, (tg_dtype)st_promote(x->dtype, w->dtype));
+  ScalarType dt = st_promote(x->dtype, w->dtype);
+  if (dt == DT_VOID) { tg_set_error("%s: no common dtype for %s and %s", fn, st_name(x->dtype), st_name(w->dtype)); return NULL; }
+  ConvParams c = { .groups = groups };
+  int64_t k[2] = { kh, kw };
+  pair(stride, 1, c.s); pair(padding, 0, c.p); pair(dilation, 1, c.d);
+  if (!check_window(fn, x, k, c.s, c.p, c.d)) return NULL;
+  tg_tensor *y = tensor_wrap(conv(t_cast(x->uop, dt), t_cast(w->uop, dt), &c), x->dev);
+  if (st_is_int(x->dtype) && st_is_int(w->dtype)) y = tg_cast(y, (tg_dtype)dt);
   return bias ? tg_add(y, tg_reshape(bias, (int64_t[]){ 1, cout, 1, 1 }, 4)) : y;
 }
 
@@ -142,7 +252,9 @@ static tg_tensor *pool2d(const char *fn, tg_tensor *x, const int *kernel, const 
   pair(padding, 0, p);
   tg_tensor *x4 = x->ndim == 4 ? x : tg_reshape(x, (int64_t[]){ 1, tg_numel(x) / (x->shape[x->ndim - 2] * x->shape[x->ndim - 1] != 0 ? x->shape[x->ndim - 2] * x->shape[x->ndim - 1] : 1), x->shape[x->ndim - 2], x->shape[x->ndim - 1] }, 4);
   if (!check_window(fn, x4, k, s, p, d)) return NULL;
-  tg_tensor *win = pool(pad_hw(x4, p, is_max ? -INFINITY : 0), 2, k, s, d);
+  tg_tensor *padded = pad_hw(x4, p, is_max ? -INFINITY : 0);
+  if (!padded) return NULL;
+  tg_tensor *win = tensor_wrap(pool(padded->uop, 2, k, s, d), x->dev);
   int ax[2] = { -2, -1 };
   tg_tensor *r = is_max ? tg_max(win, ax, 2, false) : tg_mean(win, ax, 2, false);
   if (x->ndim == 4 || !r) return r;

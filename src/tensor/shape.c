@@ -57,7 +57,7 @@ static Shape infer(UOp *u) {
   }
   case OP_ASSIGN: return *ushape(u->src[0]);
   default:
-    // ALU, CAST, BITCAST, CONTIGUOUS, DETACH, COPY, FLIP...: the shape of the first shaped source
+    // ALU, CAST, BITCAST, CONTIGUOUS, DETACH, GRAD_FN, COPY, FLIP...: the shape of the first shaped source
     TG_ASSERT(u->nsrc > 0, "ushape: no shape rule for %s", op_name((Op)u->op));
     return *ushape(u->src[u->op == OP_WHERE ? 1 : 0]);
   }

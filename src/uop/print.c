@@ -30,7 +30,10 @@ void uop_arg_str(const UOp *u, StrBuf *sb) {
   case ARG_VAR: sb_printf(sb, "'%s' [%" PRId64 ", %" PRId64 "]", a->str, a->tup[0], a->tup[1]); break;
   case ARG_TUPLE:
     sb_putc(sb, '(');
-    for (uint32_t i = 0; i < a->n; i++) sb_printf(sb, i ? ", %" PRId64 : "%" PRId64, a->tup[i]);
+    for (uint32_t i = 0; i < a->n; i++) {
+      if (i == 0 && u->op == OP_GRAD_FN) sb_printf(sb, "fn %#" PRIx64, (uint64_t)a->tup[0]);   // a function's address
+      else sb_printf(sb, i ? ", %" PRId64 : "%" PRId64, a->tup[i]);
+    }
     sb_putc(sb, ')');
     break;
   }

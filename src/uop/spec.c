@@ -60,7 +60,7 @@ static const Arity arity[OP_COUNT_] = {
   [OP_VECTORIZE] = AR(1, -1), [OP_GEP] = AR(1, 1), [OP_CAT] = AR(1, -1), [OP_PTRCAT] = AR(1, -1),
   [OP_RESHAPE] = AR(1, -1), [OP_PERMUTE] = AR(1, -1), [OP_EXPAND] = AR(1, -1), [OP_PAD] = AR(1, -1),
   [OP_SHRINK] = AR(1, -1), [OP_FLIP] = AR(1, -1), [OP_REDUCE_AXIS] = AR(1, 1), [OP_REDUCE] = AR(1, -1),
-  [OP_CONTIGUOUS] = AR(1, -1), [OP_CONTIGUOUS_BACKWARD] = AR(1, 1), [OP_DETACH] = AR(1, 1), [OP_COPY] = AR(1, 2),
+  [OP_CONTIGUOUS] = AR(1, -1), [OP_CONTIGUOUS_BACKWARD] = AR(1, 1), [OP_DETACH] = AR(1, 1), [OP_GRAD_FN] = AR(2, -1), [OP_COPY] = AR(1, 2),
   [OP_ASSIGN] = AR(2, -1), [OP_AFTER] = AR(1, -1), [OP_WMMA] = AR(3, 3),
 };
 
@@ -376,6 +376,13 @@ static bool chk_assign(UOp *u, SpecLevel lv) {
   return chk_like_src0(u, lv);
 }
 
+// GRAD_FN(value, inputs...): the value, with a custom gradient for the inputs (see tensor/gradient.h)
+static bool chk_grad_fn(UOp *u, SpecLevel lv) {
+  if (!chk_like_src0(u, lv)) return false;
+  NEED(u->arg.kind == ARG_TUPLE && u->arg.n >= 1 && u->arg.tup[0] != 0, "GRAD_FN needs a TUPLE arg (gradient function, params...)");
+  return true;
+}
+
 static bool chk_movement(UOp *u, SpecLevel lv) {
   if (!chk_like_src0(u, lv)) return false;
   Op op = (Op)u->op;
@@ -455,6 +462,7 @@ static const SpecRule rules[] = {
   { OPSET(OP_CAT, OP_PTRCAT), LV_ALL, chk_cat },
   { OPSET(OP_AFTER, OP_CONTIGUOUS, OP_CONTIGUOUS_BACKWARD, OP_DETACH, OP_COPY), LV_ALL, chk_like_src0 },
   { OPSET(OP_ASSIGN), LV_ALL, chk_assign },
+  { OPSET(OP_GRAD_FN), LV_ALL, chk_grad_fn },
   { OPSET(OP_RESHAPE, OP_PERMUTE, OP_EXPAND, OP_PAD, OP_SHRINK, OP_FLIP), LV_ALL, chk_movement },
   { OPSET(OP_REDUCE_AXIS), LV_ALL, chk_reduce_axis },
   { OPSET(OP_REDUCE), LV_ALL, chk_reduce },
@@ -469,7 +477,7 @@ static const SpecRule rules[] = {
                          OP_STORE, OP_RANGE, OP_END, OP_SPECIAL, OP_VECTORIZE, OP_GEP, OP_CAT)
 #define OPS_TENSOR OPSET(OP_UNIQUE, OP_DEVICE, OP_KERNEL, OP_BUFFER, OP_BUFFER_VIEW, OP_RESHAPE, OP_PERMUTE, OP_EXPAND, \
                          OP_PAD, OP_SHRINK, OP_FLIP, OP_REDUCE_AXIS, OP_REDUCE, OP_CONTIGUOUS, OP_CONTIGUOUS_BACKWARD, OP_COPY)
-#define OPS_TENSOR2 OPSET(OP_ASSIGN, OP_DETACH, OP_BUFFERIZE, OP_MSTACK, OP_MSELECT, OP_CUSTOM, OP_CUSTOMI)
+#define OPS_TENSOR2 OPSET(OP_ASSIGN, OP_DETACH, OP_GRAD_FN, OP_BUFFERIZE, OP_MSTACK, OP_MSELECT, OP_CUSTOM, OP_CUSTOMI)
 #define OPS_CODE OPSET(OP_DEFINE_GLOBAL, OP_DEFINE_LOCAL, OP_DEFINE_REG, OP_LOAD, OP_BARRIER, OP_IF, OP_ENDIF, OP_WMMA, \
                        OP_PTRCAT, OP_CUSTOM, OP_CUSTOMI)
 #define OPS_KERNEL_ONLY OPSET(OP_UNROLL, OP_CONTRACT, OP_REDUCE)

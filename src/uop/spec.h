@@ -8,7 +8,7 @@
 // add which ops may appear and the stage's own rules.
 //   SPEC_ANY     universal invariants only: arity, ALU typing, CONST args, VECTORIZE/GEP widths ...
 //   SPEC_TENSOR  the lazy tensor graph: BUFFER, CONST, movement ops, REDUCE_AXIS, CONTIGUOUS, COPY,
-//                ASSIGN, DETACH, ALU; no pointer dtypes, no kernel-only ops (DEFINE_GLOBAL, LOAD, IF ...)
+//                ASSIGN, DETACH, GRAD_FN, ALU; no pointer dtypes, no kernel-only ops (DEFINE_GLOBAL, LOAD, IF ...)
 //   SPEC_KERNEL  a kernel AST: the root is a SINK of STOREs (or ENDs/GROUPs of them); INDEX takes a
 //                pointer and returns one, LOAD/STORE go through an INDEX; no tensor-only ops
 //   SPEC_PROGRAM a linearized kernel: as SPEC_KERNEL without UNROLL/CONTRACT/REDUCE (the index dtype
@@ -21,6 +21,7 @@
 //   movement     ARG_TUPLE: RESHAPE/EXPAND the new shape, PERMUTE a permutation, FLIP the axes,
 //                PAD/SHRINK (before, after) / (start, end) pairs flattened, so of even length
 //   REDUCE_AXIS  ARG_TUPLE (reduce op, axis...), the op one of OP_ADD, OP_MUL, OP_MAX
+//   GRAD_FN      ARG_TUPLE (gradient function as an integer, params...); src[0] is the value, of its dtype
 //   REDUCE       ARG_INT reduce op (OP_ADD, OP_MUL, OP_MAX); src[1:] are integer ranges
 //   SPECIAL      ARG_STR name; DEVICE ARG_STR; GEP ARG_INT or ARG_TUPLE of lane indices
 typedef enum { SPEC_ANY, SPEC_TENSOR, SPEC_KERNEL, SPEC_PROGRAM, SPEC_LEVEL_COUNT_ } SpecLevel;
