@@ -37,6 +37,8 @@ typedef struct Program {
   UOp **vars;               // DEFINE_VAR nodes, in slot order
   UOp *par_range;           // the RANGE split across threads, or NULL
   int64_t par_size;         // its trip count (when constant), else -1
+  int64_t par_limit;        // > 0: exec runs only the first par_limit trips of par_range (timing slices;
+                            // honoured by devices with par_prefix)
   char *src;                // rendered source (NULL until rendered)
   void *lib, *entry;        // compiled object (runtime-specific)
   struct Device *dev;       // the device that compiled it (set by compile; program_free calls its release)

@@ -1,9 +1,7 @@
 // Realize: run a schedule (codegen + compile with a kernel cache, then launch), and DEBUG reporting
 #include "engine/realize.h"
 #include "engine/jit.h"
-#include "codegen/decomp.h"
-#include "codegen/linearize.h"
-#include "codegen/opt/opt.h"
+#include "codegen/opt/beam.h"
 #include "uop/print.h"
 #include "uop/spec.h"
 #include "base/env.h"
@@ -15,7 +13,7 @@
 #include <string.h>
 
 // kernel cache: (device, AST) -> Program. ASTs are interned and buffer-free, so equal kernels share.
-typedef struct CacheEntry { Device *dev; UOp *ast; bool decomp, noopt; Program *p; struct CacheEntry *next; } CacheEntry;
+typedef struct CacheEntry { Device *dev; UOp *ast; bool decomp, noopt; int beam; Program *p; struct CacheEntry *next; } CacheEntry;
 static HMap cache;                  // ast -> CacheEntry* chain
 static bool roots_on;
 EngStats eng_stats;
@@ -37,23 +35,25 @@ Program *eng_get_program(Device *dev, UOp *ast) {
   bool decomp = !dev->caps.has_transcendental || env_int("TRANSCENDENTAL", 1) >= 2;
   CacheEntry *head = HMAP_PTR(&cache, ast);
   bool noopt = env_int("NOOPT", 0) != 0;
-  for (CacheEntry *e = head; e; e = e->next) if (e->dev == dev && e->decomp == decomp && e->noopt == noopt) return e->p;
+  int beam = (int)env_int("BEAM", 0);      // BEAM=N searches N-wide instead of the heuristic (codegen/opt/beam.h)
+  for (CacheEntry *e = head; e; e = e->next)
+    if (e->dev == dev && e->decomp == decomp && e->noopt == noopt && e->beam == beam) return e->p;
   Opt opts[16];
-  int nopts;
-  UOp *k = opt_finish(opt_heuristic(ast, dev->caps.vector_bytes, opts, 16, &nopts));
-  Program *p = cg_linearize(decomp ? cg_decomp(k) : k);
+  int nopts = beam > 0 ? beam_opts(dev, ast, decomp, beam, opts, 16) : 0;
+  UOp *k = beam > 0 ? opt_apply_list(ast, opts, nopts, NULL, 0) : opt_heuristic(ast, dev->caps.vector_bytes, opts, 16, &nopts);
+  TG_ASSERT(k, "BEAM opts no longer apply");
+  Program *p = opt_codegen(k, decomp);
   if (tg_debug() >= 3) {
-    fprintf(stderr, "  opts for %s:", p->name);
+    fprintf(stderr, "  opts for %s%s:", p->name, beam > 0 ? " (BEAM)" : "");
     for (int i = 0; i < nopts; i++) fprintf(stderr, " %s(axis %d, %d)", opt_name(opts[i].kind), opts[i].axis, opts[i].amount);
     fprintf(stderr, nopts ? "\n" : " none\n");
   }
-  spec_verify(p->lin[p->nlin - 1], SPEC_PROGRAM, "linearize");
   if (tg_debug() >= 5) { LOG(5, "kernel %s:", p->name); uop_print(p->lin[p->nlin - 1]); }
   if (dev->compile(dev, p) != 0) { program_free(p); return NULL; }
   eng_stats.compiles++;
   CacheEntry *e = malloc(sizeof *e);
   TG_ASSERT(e, "out of memory");
-  *e = (CacheEntry){ dev, ast, decomp, noopt, p, head };
+  *e = (CacheEntry){ dev, ast, decomp, noopt, beam, p, head };
   HMAP_PUT_PTR(&cache, ast, e);
   return p;
 }

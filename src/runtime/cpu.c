@@ -2,6 +2,7 @@
 #include "runtime/cpu.h"
 #include "runtime/runtime.h"
 #include "renderer/cstyle.h"
+#include "tinygrad.h"
 #include "base/env.h"
 #include "base/error.h"
 #include "base/log.h"
@@ -109,6 +110,8 @@ static int mkdirs(const char *path) {
   return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+int rt_cpu_mkdirs(const char *path) { return mkdirs(path); }
+
 char *rt_cpu_cache_dir(void) {
   if (env_int("CACHELEVEL", 1) <= 0) return NULL;
   StrBuf sb = { 0 };
@@ -162,6 +165,13 @@ static int load(Program *p, const char *path, const char *sym) {
   return 0;
 }
 
+static bool needs_libm(const char *src) {
+  static const char *libm_fns[] = { "__builtin_exp2", "__builtin_log2", "__builtin_sin", "__builtin_pow", "__builtin_sqrt",
+                                    "__builtin_trunc" };
+  for (size_t i = 0; i < sizeof libm_fns / sizeof *libm_fns; i++) if (strstr(src, libm_fns[i])) return true;
+  return false;
+}
+
 // Runs the compiler on src, producing `out` (with its trailer). 0, or -1 with tg_set_error.
 static int build(Program *p, const char *src, const char *out) {
   StrBuf cpath = { 0 }, cmd = { 0 };
@@ -177,11 +187,7 @@ static int build(Program *p, const char *src, const char *out) {
   shell_quote(&cmd, cpath.s);
   sb_puts(&cmd, " -o ");
   shell_quote(&cmd, out);
-  static const char *libm_fns[] = { "__builtin_exp2", "__builtin_log2", "__builtin_sin", "__builtin_pow", "__builtin_sqrt",
-                                    "__builtin_trunc" };
-  bool libm = false;
-  for (size_t i = 0; i < sizeof libm_fns / sizeof *libm_fns; i++) libm |= strstr(src, libm_fns[i]) != NULL;
-  sb_puts(&cmd, libm ? " -lm 2>&1" : " 2>&1");
+  sb_puts(&cmd, needs_libm(src) ? " -lm 2>&1" : " 2>&1");
   int status;
   char *msg = run_capture(cmd.s, &status);
   if (status != 0) {
@@ -311,6 +317,160 @@ static int cpu_compile(Device *d, Program *p) {
   return rc;
 }
 
+// ---- compiling many programs at once (BEAM candidates): few compiler runs, on every core ----
+/* The kernels share translation units, one per thread, whose compilers run at the same time: a compiler run
+ * costs ~40 ms before it reads a line, which would dominate a search over small kernels. Each kernel keeps its
+ * prelude: its `static inline` helpers get per-kernel names through #define (C11 allows a typedef to repeat).
+ * A unit that fails is split into single kernels, so each program gets its own error. Nothing is cached. */
+typedef struct Unit { int *idx, n; StrBuf cpath, so; FILE *pipe; char *out; int status; } Unit;
+typedef struct Batch { Device *d; Program **ps; char **srcs, **syms, **errs; bool *done; const char *dir; int next_id; } Batch;
+
+// #define (undef == false) or #undef every `static inline` helper of a kernel's prelude, renamed for kernel k
+static void rename_helpers(FILE *f, const char *src, int k, bool undef) {
+  for (const char *l = strstr(src, "static inline "); l; l = strstr(l + 1, "static inline ")) {
+    const char *paren = strchr(l, '('), *e = paren, *b;
+    if (!paren) break;
+    while (e > l && e[-1] == ' ') e--;
+    for (b = e; b > l && (b[-1] == '_' || (b[-1] >= '0' && b[-1] <= '9') || ((b[-1] | 32) >= 'a' && (b[-1] | 32) <= 'z')); b--) {}
+    if (b == e) continue;
+    if (undef) fprintf(f, "#undef %.*s\n", (int)(e - b), b);
+    else fprintf(f, "#define %.*s %.*s_k%d\n", (int)(e - b), b, (int)(e - b), b, k);
+  }
+}
+
+static bool unit_start(Batch *B, Unit *u) {
+  int id = B->next_id++;
+  sb_printf(&u->cpath, "%s/u%d.c", B->dir, id);
+  sb_printf(&u->so, "%s/u%d.so", B->dir, id);
+  FILE *f = fopen(u->cpath.s, "w");
+  if (!f) return false;
+  bool libm = false;
+  for (int i = 0; i < u->n; i++) {
+    const char *src = B->srcs[u->idx[i]];
+    rename_helpers(f, src, u->idx[i], false);
+    fputs(src, f);
+    rename_helpers(f, src, u->idx[i], true);
+    libm |= needs_libm(src);
+  }
+  if (fclose(f) != 0) return false;
+  StrBuf cmd = { 0 };
+  sb_printf(&cmd, "%s %s %s ", compiler(), cflags(), FIXED_FLAGS);
+  shell_quote(&cmd, u->cpath.s);
+  sb_puts(&cmd, " -o ");
+  shell_quote(&cmd, u->so.s);
+  sb_puts(&cmd, libm ? " -lm 2>&1" : " 2>&1");
+  u->pipe = popen(cmd.s, "r");
+  sb_free(&cmd);
+  return u->pipe != NULL;
+}
+
+static void unit_finish(Unit *u) {
+  StrBuf out = { 0 };
+  sb_puts(&out, "");
+  char buf[4096];
+  size_t n;
+  while (u->pipe && (n = fread(buf, 1, sizeof buf - 1, u->pipe)) > 0) { buf[n] = 0; sb_puts(&out, buf); }
+  u->status = u->pipe ? pclose(u->pipe) : -1;
+  u->pipe = NULL;
+  u->out = sb_take(&out);
+}
+
+// Loads every kernel of a unit that compiled; records the error of a single-kernel unit that did not.
+static void unit_load(Batch *B, Unit *u) {
+  for (int i = 0; i < u->n && u->status == 0; i++) {
+    int k = u->idx[i];
+    Program *p = B->ps[k];
+    if (p->dev && p->dev->release) p->dev->release(p->dev, p);
+    if (load(p, u->so.s, B->syms[k]) != 0) { B->errs[k] = strdup(dlerror()); continue; }
+    free(p->src);
+    p->src = B->srcs[k];
+    B->srcs[k] = NULL;
+    p->dev = B->d;
+    B->done[k] = true;
+  }
+  if (u->status != 0 && u->n == 1) {
+    char line[400];
+    first_line(u->out, "error", line, sizeof line);
+    StrBuf e = { 0 };
+    sb_printf(&e, "CPU compile of %s failed: %s", B->ps[u->idx[0]]->name, line[0] ? line : "the compiler exited with an error");
+    B->errs[u->idx[0]] = sb_take(&e);
+  }
+  unlink(u->so.s);
+  unlink(u->cpath.s);
+}
+
+static void unit_free(Unit *u) { free(u->idx); free(u->out); sb_free(&u->cpath); sb_free(&u->so); memset(u, 0, sizeof *u); }
+
+// Compiles idx[0..n) as nu units of consecutive programs, every compiler at once (nu <= 64); loads what compiled.
+// The programs of failed multi-kernel units go to retry (when given); returns how many.
+static int run_units(Batch *B, const int *idx, int n, int nu, int *retry) {
+  Unit us[64] = { { 0 } };
+  int nretry = 0;
+  TG_ASSERT(nu >= 1 && nu <= 64 && nu <= n, "run_units: %d units for %d programs", nu, n);
+  size_t total = 0, acc = 0;
+  for (int i = 0; i < n; i++) total += strlen(B->srcs[idx[i]]);
+  for (int j = 0, lo = 0, hi; j < nu; j++, lo = hi) {   // units of about equal source size: the compilers end together
+    for (hi = lo; hi < n - (nu - 1 - j) && (hi == lo || acc < total / (size_t)nu * (size_t)(j + 1)); hi++) acc += strlen(B->srcs[idx[hi]]);
+    if (j == nu - 1) hi = n;
+    us[j].n = hi - lo;
+    us[j].idx = malloc((size_t)us[j].n * sizeof(int));
+    TG_ASSERT(us[j].idx, "out of memory");
+    memcpy(us[j].idx, idx + lo, (size_t)us[j].n * sizeof(int));
+    if (!unit_start(B, &us[j])) us[j].status = -1;
+  }
+  for (int j = 0; j < nu; j++) {
+    unit_finish(&us[j]);
+    unit_load(B, &us[j]);
+    if (us[j].status != 0 && us[j].n > 1 && retry)
+      for (int i = 0; i < us[j].n; i++) retry[nretry++] = us[j].idx[i];
+    unit_free(&us[j]);
+  }
+  return nretry;
+}
+
+static int cpu_compile_many(Device *d, Program **ps, int n, char **errs) {
+  Batch B = { .d = d, .ps = ps, .errs = errs };
+  B.srcs = calloc((size_t)n + 1, sizeof(char *));
+  B.syms = calloc((size_t)n + 1, sizeof(char *));
+  B.done = calloc((size_t)n + 1, sizeof(bool));
+  int *idx = malloc(((size_t)n + 1) * sizeof(int)), *retry = malloc(((size_t)n + 1) * sizeof(int)), m = 0;
+  TG_ASSERT(B.srcs && B.syms && B.done && idx && retry, "out of memory");
+  for (int i = 0; i < n; i++) {
+    errs[i] = NULL;
+    char sym[80], name[96];
+    symbol_name(ps[i], sym, sizeof sym);
+    snprintf(name, sizeof name, "b%d_%s", i, sym);
+    B.syms[i] = strdup(name);
+    if (!(B.srcs[i] = rend_c(ps[i], name))) errs[i] = strdup(tg_error() ? tg_error() : "render failed");
+    else idx[m++] = i;
+  }
+  StrBuf dir = { 0 };
+  sb_printf(&dir, "%s/tinygrad.c-XXXXXX", env_str("TMPDIR", "/tmp"));
+  int jobs = tp_threads() < 1 ? 1 : tp_threads() > 64 ? 64 : tp_threads();
+  if (m && mkdtemp(dir.s)) {
+    B.dir = dir.s;
+    int nretry = run_units(&B, idx, m, m < jobs ? m : jobs, retry);
+    if (nretry) LOG(2, "CPU: a unit of %d kernels compiled together failed; compiling them one by one", nretry);
+    for (int at = 0; at < nretry; at += jobs) {
+      int k = nretry - at < jobs ? nretry - at : jobs;
+      run_units(&B, retry + at, k, k, NULL);
+    }
+    rmdir(dir.s);
+  } else if (m) {
+    for (int k = 0; k < m; k++) errs[idx[k]] = strdup("CPU compile: cannot create a temporary directory");
+  }
+  int failed = 0;
+  for (int i = 0; i < n; i++) {
+    if (!errs[i] && !B.done[i]) errs[i] = strdup("CPU compile: kernel missing from its unit");
+    failed += errs[i] != NULL;
+    free(B.srcs[i]);
+    free(B.syms[i]);
+  }
+  free(B.srcs); free(B.syms); free(B.done); free(idx); free(retry);
+  sb_free(&dir);
+  return failed;
+}
+
 typedef struct { KernelFn fn; void **bufs; const int64_t *vars; } Job;
 static void run_chunk(void *ctx, int64_t start, int64_t end) { Job *j = ctx; j->fn(j->bufs, j->vars, start, end); }
 
@@ -350,7 +510,7 @@ static int cpu_vector_bytes(void) {
 
 void rt_cpu_init(Device *d) {
   d->caps = (RendererCaps){ .has_transcendental = true, .has_half = false, .max_upcast = 1, .vector_bytes = cpu_vector_bytes() };
-  d->host_memory = true;
+  d->host_memory = d->par_prefix = true;
   d->alloc = rt_host_alloc; d->free = rt_host_free; d->copyin = rt_host_copy; d->copyout = rt_host_copy;
-  d->compile = cpu_compile; d->exec = cpu_exec; d->launch = cpu_launch; d->release = cpu_release;
+  d->compile = cpu_compile; d->exec = cpu_exec; d->launch = cpu_launch; d->release = cpu_release; d->compile_many = cpu_compile_many;
 }

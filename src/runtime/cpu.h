@@ -15,4 +15,5 @@ void       rt_cpu_stats_reset(void);
 // Where compiled kernels are cached: CACHE_DIR, else $XDG_CACHE_HOME/tinygrad.c, else ~/.cache/tinygrad.c.
 // NULL when CACHELEVEL=0. The string is malloc'd.
 char      *rt_cpu_cache_dir(void);
+int        rt_cpu_mkdirs(const char *path);   // mkdir -p: 0, or -1 with errno
 #endif

@@ -115,6 +115,6 @@ int rt_check_args(Program *p, Buffer **bufs, const int64_t *vars) {
 
 int64_t rt_par_count(const Program *p, const int64_t *vars) {
   if (!p->par_range) return 1;
-  if (p->par_size >= 0) return p->par_size;
-  return rt_eval_int(p->par_range->src[0], p, vars);
+  int64_t n = p->par_size >= 0 ? p->par_size : rt_eval_int(p->par_range->src[0], p, vars);
+  return p->par_limit > 0 && p->par_limit < n ? p->par_limit : n;
 }

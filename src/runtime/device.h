@@ -19,6 +19,7 @@ struct Device {
   int index;
   RendererCaps caps;
   bool host_memory;         // buffers are plain host memory (copies are memcpy)
+  bool par_prefix;          // exec honours Program.par_limit (BEAM times a prefix of the parallel range)
   void *(*alloc)(Device *d, size_t nbytes);
   void  (*free)(Device *d, void *ptr);
   int   (*copyin)(Device *d, void *dst, const void *src, size_t nbytes);
@@ -30,6 +31,10 @@ struct Device {
   // launch (optional): run with raw device pointers, arguments already checked (JIT replay's fast path)
   int   (*launch)(Device *d, Program *p, void **ptrs, const int64_t *vars);
   void  (*release)(Device *d, Program *p);    // free what compile made (may be NULL)
+  // compile_many: compile n programs faster than n compile calls (shared compiler runs, all cores), without
+  // caching them (BEAM candidates). errs[i]: NULL, or program i's error (malloc'd). Returns the failures.
+  // May be NULL: callers then use compile.
+  int   (*compile_many)(Device *d, Program **ps, int n, char **errs);
   void *impl;
 };
 

@@ -14,7 +14,8 @@ int rt_check_args(Program *p, Buffer **bufs, const int64_t *vars);
 
 // The value of a launch-time integer expression (CONST, DEFINE_VAR, integer ALU), e.g. a RANGE bound.
 int64_t rt_eval_int(UOp *u, const Program *p, const int64_t *vars);
-// Trip count of p's parallel RANGE for these vars (par_size when constant), or 1 without one.
+// Trip count of p's parallel RANGE for these vars (par_size when constant, at most par_limit when set), or 1
+// without one.
 int64_t rt_par_count(const Program *p, const int64_t *vars);
 
 // Backends fill in a Device (called once by the registry).

@@ -130,19 +130,18 @@ UOp *opt_apply(UOp *ast, Opt o, char *why, int whylen) {
     if (why) snprintf(why, (size_t)whylen, "%s axis %d by %d: %s", opt_name(o.kind), o.axis, o.amount, bad);
     return NULL;
   }
-  if (o.kind == OPT_VECTORIZE) {
-    UOp *out = sym_simplify(split_lane(ast, r, o.amount));
-    char reason[128];
-    if (!opt_vectorize_lane(out, opt_lane_range(out), reason, sizeof reason)) {
-      if (why) snprintf(why, (size_t)whylen, "VECTORIZE axis %d by %d: %s", o.axis, o.amount, reason);
-      return NULL;
-    }
-    return out;
+  UOp *out = sym_simplify(o.kind == OPT_VECTORIZE ? split_lane(ast, r, o.amount) : o.kind == OPT_UPCAST ? upcast(ast, r, o.amount) : unroll(ast, r, o.amount));
+  // Checked on the kernel as opt_finish will leave it: once the lane range is gone, a reduce copy that does not
+  // depend on the lane can be hoisted out of loops its siblings stay in.
+  UOp *lane = opt_lane_range(out), *fin = out;
+  char reason[128];
+  if (lane && !(fin = opt_vectorize_lane(out, lane, reason, sizeof reason))) {
+    if (why) snprintf(why, (size_t)whylen, "%s axis %d by %d: %s", opt_name(o.kind), o.axis, o.amount, reason);
+    return NULL;
   }
-  UOp *out = sym_simplify(o.kind == OPT_UPCAST ? upcast(ast, r, o.amount) : unroll(ast, r, o.amount));
   // the copies of a reduce share its loops, so they must all live in the same scope
   Nest nest;
-  nest_build(&nest, out);
+  nest_build(&nest, fin);
   bool split = nest.split_reduce;
   nest_free(&nest);
   if (split) {
