@@ -33,47 +33,60 @@ static UOp *try_opt(UOp *ast, Opt o, Opt *opts, int max, int *n) {
 }
 
 // The first store's index moves by exactly 1 when r does: r can be SIMD lanes with contiguous stores.
-// idx(r + 1) - idx(r) == 1, with r as a free variable (substituting r + 1 for r would recurse)
-static bool steps_by_one(UOp *idx, UOp *r) {
+// idx(r + 1) - idx(r) when it is a constant (INT64_MIN otherwise), with r as a free variable (substituting
+// r + 1 for r would recurse)
+static int64_t step_of(UOp *idx, UOp *r) {
   UOp *v = uop_var("vec_probe", 0, r->src[0]->arg.i - 2), *v1 = uop_add_i(v, 1);
   UOp *d = sym_simplify(uop_sub(sym_substitute(idx, &r, &v1, 1), sym_substitute(idx, &r, &v, 1)));
-  return d->op == OP_CONST && d->arg.i == 1;
+  return d->op == OP_CONST ? d->arg.i : INT64_MIN;
 }
 
-static bool store_contiguous(UOp *ast, UOp *r) { return steps_by_one(ast->src[0]->src[0]->src[1], r); }
+static bool store_contiguous(UOp *ast, UOp *r) { return step_of(ast->src[0]->src[0]->src[1], r) == 1; }
 
-// How many loads move by exactly 1 when r does.
-static int contiguous_loads(UOp *ast, UOp *r) {
+// Loads that lanes over r would read contiguously, and loads they would have to gather (neither contiguous nor
+// the same for every lane).
+static void load_steps(UOp *ast, UOp *r, int *contiguous, int *gathers) {
   const UOpList *t = uop_toposort(ast);
-  int n = 0;
+  *contiguous = *gathers = 0;
   for (int64_t i = 0; i < t->n; i++) {
     UOp *u = t->items[i];
-    if (u->op == OP_LOAD && u->src[0]->op == OP_INDEX) n += steps_by_one(u->src[0]->src[1], r);
+    if (u->op != OP_LOAD || u->src[0]->op != OP_INDEX) continue;
+    int64_t st = step_of(u->src[0]->src[1], r);
+    *contiguous += st == 1;
+    *gathers += st != 1 && st != 0;
   }
-  return n;
 }
 
 static int store_itemsize(UOp *ast) { return st_itemsize((ScalarType)ast->src[0]->src[0]->dtype.scalar); }
 
 // SIMD lanes for a reduce kernel: an output axis the store walks contiguously, else the reduce axis most
 // loads walk contiguously (its lanes are added after the loop). Returns the lane axis id, or -1.
+// SIMD lanes for a reduce kernel: an output axis the store walks contiguously and no load has to gather over,
+// else the reduce axis most loads walk contiguously with no gathers (its lanes are added after the loop), else
+// an output axis the store walks contiguously anyway. Returns the lane axis id, or -1.
 static int pick_vector_axis(UOp **ast, int lanes, Axis *outs, int no, Axis *reds, int nr, Opt *opts, int max, int *nopts) {
-  for (int i = no - 1; i >= 0; i--) {
-    if (outs[i].size % lanes || !store_contiguous(*ast, outs[i].r)) continue;
-    if (i == 0 && outs[i].size / lanes < 2 * tp_threads() && no > 1) continue;   // the first axis feeds the threads
-    UOp *next = try_opt(*ast, (Opt){ OPT_VECTORIZE, (int)outs[i].r->arg.tup[0], lanes }, opts, max, nopts);
-    if (next != *ast) { *ast = next; return (int)outs[i].r->arg.tup[0]; }
+  for (int pass = 0; pass < 2; pass++) {
+    for (int i = no - 1; i >= 0; i--) {
+      int c, g;
+      if (outs[i].size % lanes || !store_contiguous(*ast, outs[i].r)) continue;
+      load_steps(*ast, outs[i].r, &c, &g);
+      if (pass == 0 && g) continue;
+      if (i == 0 && outs[i].size / lanes < 2 * tp_threads() && no > 1) continue;   // the first axis feeds the threads
+      UOp *next = try_opt(*ast, (Opt){ OPT_VECTORIZE, (int)outs[i].r->arg.tup[0], lanes }, opts, max, nopts);
+      if (next != *ast) { *ast = next; return (int)outs[i].r->arg.tup[0]; }
+    }
+    if (pass == 1) break;
+    int best = -1, most = 0;
+    for (int i = 0; i < nr; i++) {
+      int c = 0, g = 0;
+      if (reds[i].size % lanes == 0) load_steps(*ast, reds[i].r, &c, &g);
+      if (!g && c > most) { most = c; best = i; }
+    }
+    if (best < 0) continue;
+    UOp *next = try_opt(*ast, (Opt){ OPT_VECTORIZE, (int)reds[best].r->arg.tup[0], lanes }, opts, max, nopts);
+    if (next != *ast) { *ast = next; return (int)reds[best].r->arg.tup[0]; }
   }
-  int best = -1, most = 0;
-  for (int i = 0; i < nr; i++) {
-    int c = reds[i].size % lanes ? 0 : contiguous_loads(*ast, reds[i].r);
-    if (c > most) { most = c; best = i; }
-  }
-  if (best < 0) return -1;
-  UOp *next = try_opt(*ast, (Opt){ OPT_VECTORIZE, (int)reds[best].r->arg.tup[0], lanes }, opts, max, nopts);
-  if (next == *ast) return -1;
-  *ast = next;
-  return (int)reds[best].r->arg.tup[0];
+  return -1;
 }
 
 UOp *opt_heuristic(UOp *ast, int vector_bytes, Opt *opts, int max, int *nopts) {

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *opt_name(OptKind k) { return k == OPT_UPCAST ? "UPCAST" : k == OPT_UNROLL ? "UNROLL" : "VECTORIZE"; }
+const char *opt_name(OptKind k) {
+  return k == OPT_UPCAST ? "UPCAST" : k == OPT_UNROLL ? "UNROLL" : k == OPT_VECTORIZE ? "VECTORIZE" : "SWAP";
+}
 
 static UOp *find_range(UOp *ast, int axis) {
   const UOpList *t = uop_toposort(ast);
@@ -115,7 +117,23 @@ UOp *opt_finish(UOp *ast) {
   return v;
 }
 
+// Output loops nest in order of id: exchanging two ranges' ids exchanges their places in the nest.
+static UOp *swap_axes(UOp *ast, Opt o, char *why, int whylen) {
+  UOp *a = find_range(ast, o.axis), *b = find_range(ast, o.amount);
+  const char *bad = !a || !b ? "no such axis" : a == b ? "an axis swaps with itself" :
+                    a->arg.tup[1] != 0 || b->arg.tup[1] != 0 ? "SWAP needs two output axes" : NULL;
+  if (bad) {
+    if (why) snprintf(why, (size_t)whylen, "SWAP axis %d with %d: %s", o.axis, o.amount, bad);
+    return NULL;
+  }
+  // through placeholders: with equal sizes the new a is the old b, and a direct substitution would never settle
+  UOp *from[2] = { a, b }, *tmp[2] = { uop_var("swap_a", 0, 0), uop_var("swap_b", 0, 0) };
+  UOp *to[2] = { uop1(OP_RANGE, a->dtype, a->src[0], arg_tuple(b->arg.tup, 2)), uop1(OP_RANGE, b->dtype, b->src[0], arg_tuple(a->arg.tup, 2)) };
+  return sym_substitute(sym_substitute(ast, from, tmp, 2), tmp, to, 2);
+}
+
 UOp *opt_apply(UOp *ast, Opt o, char *why, int whylen) {
+  if (o.kind == OPT_SWAP) return swap_axes(ast, o, why, whylen);
   UOp *r = find_range(ast, o.axis);
   int64_t size = r && r->src[0]->op == OP_CONST ? r->src[0]->arg.i : -1;
   int kind = r ? (int)r->arg.tup[1] : -1;

@@ -16,7 +16,10 @@
  *                   one per kernel; UPCAST/UNROLL of the remaining N/w trips make copies of the vectors.
  * Opts apply in order; opt_finish must run on the result before linearizing. Reduces left with identical
  * range lists share one loop (codegen/linearize.c). */
-typedef enum { OPT_UPCAST, OPT_UNROLL, OPT_VECTORIZE } OptKind;
+/*   SWAP axis b     : (amount = the other axis's id) two output axes exchange places in the loop nest, e.g.
+ *                   to walk a matmul by column panels so each panel of B stays in cache across all rows;
+ *                   the outermost output loop is the one split over threads. */
+typedef enum { OPT_UPCAST, OPT_UNROLL, OPT_VECTORIZE, OPT_SWAP } OptKind;
 enum { OPT_LANE_KIND = 2 };   // RANGE kind of a VECTORIZE lane before opt_finish
 typedef struct Opt { OptKind kind; int axis; int amount; } Opt;
 

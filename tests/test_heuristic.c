@@ -1,0 +1,63 @@
+// The hand-coded opts: each rule of codegen/opt/heuristic.c asserted on a named kernel shape (32-byte vectors)
+#include "testlib.h"
+#include "tinygrad.h"
+#include "tensor/tensor.h"
+#include "tensor/gradient.h"
+#include "schedule/schedule.h"
+#include "codegen/opt/opt.h"
+#include "base/env.h"
+#include <stdlib.h>
+
+static tg_tensor *E(const int64_t *sh, int nd) { return tg_empty(sh, nd, TG_FLOAT32); }
+#define SH(...) (int64_t[]){ __VA_ARGS__ }, (int)(sizeof((int64_t[]){ __VA_ARGS__ }) / sizeof(int64_t))
+
+// The opts the heuristic picks for the last kernel of t's schedule, as "KIND(axis,amount) ..."
+static void opts_of(tg_tensor *t, int vector_bytes, char *out, size_t len) {
+  Schedule s;
+  UOp *root = grad_fn_strip(t->uop);
+  out[0] = 0;
+  if (sched_create(&s, &root, 1, dev_get("CPU")) != 0 || s.n == 0) { snprintf(out, len, "schedule failed: %s", tg_error()); return; }
+  Opt opts[16];
+  int n = 0;
+  opt_finish(opt_heuristic(s.items[s.n - 1].ast, vector_bytes, opts, 16, &n));
+  size_t k = 0;
+  for (int i = 0; i < n && k < len; i++)
+    k += (size_t)snprintf(out + k, len - k, "%s%s(%d,%d)", i ? " " : "", opt_name(opts[i].kind), opts[i].axis, opts[i].amount);
+  sched_free(&s);
+}
+
+static void expect(const char *what, tg_tensor *t, int vector_bytes, const char *want) {
+  char got[256];
+  opts_of(t, vector_bytes, got, sizeof got);
+  CHECK(!strcmp(got, want), "%s: opts \"%s\", expected \"%s\"", what, got, want);
+}
+
+int main(void) {
+  setenv("THREADS", "2", 1);       // the first axis keeps trips for every thread: fix the count
+  tg_scope_begin();
+  // matmul: the store's contiguous axis (1) becomes 8 lanes, its trips by 2 and the other output axis by 4 make a
+  // 4x2 tile of vector accumulators, the reduce unrolls by 4
+  expect("matmul 64x32 @ 32x64", tg_matmul(E(SH(64, 32)), E(SH(32, 64))), 32,
+         "VECTORIZE(1,8) UPCAST(1,2) UPCAST(0,4) UNROLL(2,4)");
+  // without SIMD: the same tile from scalar copies, 4 x 2
+  expect("matmul, no vectors", tg_matmul(E(SH(64, 32)), E(SH(32, 64))), 0, "UPCAST(1,4) UPCAST(0,2) UNROLL(2,4)");
+  // matrix-vector: one output axis; the reduce axis is what the loads walk contiguously, so it gets the lanes
+  expect("matvec 64x256 @ 256", tg_matmul(E(SH(64, 256)), E(SH(256))), 32, "VECTORIZE(1,8) UPCAST(0,4) UNROLL(1,4)");
+  // small-output reduction over a contiguous axis: lanes on the reduce axis, added after the loop
+  expect("sum of 64x1024 over axis 1", tg_sum(E(SH(64, 1024)), (int[]){ 1 }, 1, false), 32, "VECTORIZE(1,8) UPCAST(0,4) UNROLL(1,4)");
+  // ... but the first (threaded) axis keeps at least 4 trips per thread: 8 rows are not upcast
+  expect("sum of 8x1024 over axis 1", tg_sum(E(SH(8, 1024)), (int[]){ 1 }, 1, false), 32, "VECTORIZE(1,8) UNROLL(1,4)");
+  // a sum over the outer axis: the store walks the output contiguously and so do the loads: output lanes
+  expect("sum of 256x64 over axis 0", tg_sum(E(SH(256, 64)), (int[]){ 0 }, 1, false), 32, "VECTORIZE(0,8) UNROLL(1,4)");
+  // an output axis of 20 takes 16-byte vectors (4 lanes)
+  expect("conv 32->32 5x5 on 24x24", tg_conv2d(E(SH(8, 32, 24, 24)), E(SH(32, 32, 5, 5)), NULL, 1, NULL, NULL, NULL), 32,
+         "VECTORIZE(3,4) UPCAST(2,4) UPCAST(1,2) UNROLL(6,5)");
+  // elementwise kernels are left to the C compiler's vectorizer
+  expect("elementwise", tg_add(E(SH(64, 64)), E(SH(64, 64))), 32, "");
+  // NOOPT=1: nothing
+  int tok = env_push_int("NOOPT", 1);
+  expect("NOOPT matmul", tg_matmul(E(SH(64, 32)), E(SH(32, 64))), 32, "");
+  env_pop(tok);
+  tg_scope_end();
+  return test_finish("test_heuristic");
+}
