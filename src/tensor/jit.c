@@ -111,6 +111,7 @@ static int check_inputs(tg_jit *j, tg_tensor **in, int nin) {
       return -1;
     }
     Buffer *b = buffer_of(in[i]);
+    if (b == j->in[i].buf) continue;          // bound already: nothing new to check (keeps replays scan-free)
     bool is_input = false;
     for (int k = 0; k < nin; k++) is_input |= j->in[k].buf == b;
     if (!is_input && jit_uses(&j->cap, b)) {
