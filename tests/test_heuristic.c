@@ -49,9 +49,16 @@ int main(void) {
   expect("sum of 8x1024 over axis 1", tg_sum(E(SH(8, 1024)), (int[]){ 1 }, 1, false), 32, "VECTORIZE(1,8) UNROLL(1,4)");
   // a sum over the outer axis: the store walks the output contiguously and so do the loads: output lanes
   expect("sum of 256x64 over axis 0", tg_sum(E(SH(256, 64)), (int[]){ 0 }, 1, false), 32, "VECTORIZE(0,8) UNROLL(1,4)");
-  // an output axis of 20 takes 16-byte vectors (4 lanes)
+  // a 20-wide output: conv2d copies the weight with cout innermost, so the output channels (axis 1) take 8 lanes
+  // that load the weight contiguously and scatter their store; the 20-wide rows and the output rows tile 4 x 2
   expect("conv 32->32 5x5 on 24x24", tg_conv2d(E(SH(8, 32, 24, 24)), E(SH(32, 32, 5, 5)), NULL, 1, NULL, NULL, NULL), 32,
+         "VECTORIZE(1,8) UPCAST(3,4) UPCAST(2,2) UNROLL(6,5)");
+  // 4 output channels keep the weight as it is: the 20-wide output axis takes 16-byte vectors (4 lanes)
+  expect("conv 32->4 5x5 on 24x24", tg_conv2d(E(SH(8, 32, 24, 24)), E(SH(4, 32, 5, 5)), NULL, 1, NULL, NULL, NULL), 32,
          "VECTORIZE(3,4) UPCAST(2,4) UPCAST(1,2) UNROLL(6,5)");
+  // a 24-wide output: its rows take 8 lanes (contiguous store and input loads, the weight the same for every lane)
+  expect("conv 32->32 5x5 on 28x28", tg_conv2d(E(SH(8, 32, 28, 28)), E(SH(32, 32, 5, 5)), NULL, 1, NULL, NULL, NULL), 32,
+         "VECTORIZE(3,8) UPCAST(2,4) UPCAST(1,2) UNROLL(6,5)");
   // elementwise kernels are left to the C compiler's vectorizer
   expect("elementwise", tg_add(E(SH(64, 64)), E(SH(64, 64))), 32, "");
   // NOOPT=1: nothing

@@ -1,6 +1,7 @@
 // Schedule: realize points (fusion decisions), one kernel AST per realize point, in dependency order
 #include "schedule/schedule.h"
 #include "schedule/rangeify.h"
+#include "schedule/split_reduce.h"
 #include "tensor/tensor.h"
 #include "uop/nest.h"
 #include "uop/spec.h"
@@ -260,6 +261,7 @@ int sched_create(Schedule *s, UOp **roots, int n, Device *dev) {
   memset(s, 0, sizeof *s);
   UOp *sink = uop_new(OP_SINK, DT_VOID_T, roots, n, arg_none());
   spec_verify(sink, SPEC_TENSOR, "sched_create input");
+  sink = split_reduces(sink);
   HMap want = { 0 }, bufs = { 0 };            // bufs: realize point -> Buffer (owned reference)
   base_realize_points(&want, sink);
   shared_reduce_points(&want, sink);

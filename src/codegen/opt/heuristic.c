@@ -43,14 +43,31 @@ static int64_t step_of(UOp *idx, UOp *r) {
 
 static bool store_contiguous(UOp *ast, UOp *r) { return step_of(ast->src[0]->src[0]->src[1], r) == 1; }
 
+// The trips of the reduce loops around a load: the product of the reduce ranges its index uses.
+static int64_t reduce_trips(UOp *load) {
+  const UOpList *t = uop_toposort(load->src[0]->src[1]);
+  int64_t trips = 1;
+  for (int64_t i = 0; i < t->n; i++) {
+    UOp *u = t->items[i];
+    if (u->op == OP_RANGE && u->arg.tup[1] == 1 && u->src[0]->op == OP_CONST) trips *= u->src[0]->arg.i;
+  }
+  return trips;
+}
+
 // Loads that lanes over r would read contiguously, and loads they would have to gather (neither contiguous nor
-// the same for every lane).
+// the same for every lane). Only the loads of the heaviest loop nest count: a gather in an epilogue, or in a
+// reduce 8x shorter than the main one (a max-pool's window beside a convolution), costs little.
 static void load_steps(UOp *ast, UOp *r, int *contiguous, int *gathers) {
   const UOpList *t = uop_toposort(ast);
+  int64_t heaviest = 1;
+  for (int64_t i = 0; i < t->n; i++) {
+    UOp *u = t->items[i];
+    if (u->op == OP_LOAD && u->src[0]->op == OP_INDEX) { int64_t tr = reduce_trips(u); if (tr > heaviest) heaviest = tr; }
+  }
   *contiguous = *gathers = 0;
   for (int64_t i = 0; i < t->n; i++) {
     UOp *u = t->items[i];
-    if (u->op != OP_LOAD || u->src[0]->op != OP_INDEX) continue;
+    if (u->op != OP_LOAD || u->src[0]->op != OP_INDEX || reduce_trips(u) * 8 < heaviest) continue;
     int64_t st = step_of(u->src[0]->src[1], r);
     *contiguous += st == 1;
     *gathers += st != 1 && st != 0;
@@ -59,32 +76,47 @@ static void load_steps(UOp *ast, UOp *r, int *contiguous, int *gathers) {
 
 static int store_itemsize(UOp *ast) { return st_itemsize((ScalarType)ast->src[0]->src[0]->dtype.scalar); }
 
-// SIMD lanes for a reduce kernel: an output axis the store walks contiguously, else the reduce axis most
-// loads walk contiguously (its lanes are added after the loop). Returns the lane axis id, or -1.
-// SIMD lanes for a reduce kernel: an output axis the store walks contiguously and no load has to gather over,
-// else the reduce axis most loads walk contiguously with no gathers (its lanes are added after the loop), else
-// an output axis the store walks contiguously anyway. Returns the lane axis id, or -1.
+/* SIMD lanes for a reduce kernel, the first that fits of:
+ *   0. an output axis the store walks contiguously and no load has to gather over;
+ *   1. an output axis some loads walk contiguously and none gathers over, the store scattering its lanes (the
+ *      output channels of a convolution whose weight has cout innermost: the input is the same for every lane,
+ *      and the scattered store runs once per output, after the whole reduce);
+ *   2. the reduce axis most loads walk contiguously with no gathers (its lanes are added after the loop);
+ *   3. an output axis the store walks contiguously anyway.
+ * Returns the lane axis id, or -1. */
+static bool lanes_fit_output(UOp *ast, Axis *outs, int no, int i, int lanes, int rule) {
+  int c, g;
+  if (outs[i].size % lanes) return false;
+  if (i == 0 && outs[i].size / lanes < 2 * tp_threads() && no > 1) return false;   // the first axis feeds the threads
+  bool contiguous_store = store_contiguous(ast, outs[i].r);
+  load_steps(ast, outs[i].r, &c, &g);
+  if (rule == 0) return contiguous_store && !g;
+  if (rule == 1) return !contiguous_store && !g && c > 0;
+  return contiguous_store;
+}
+
+static bool vectorize_axis(UOp **ast, UOp *r, int lanes, Opt *opts, int max, int *nopts) {
+  UOp *next = try_opt(*ast, (Opt){ OPT_VECTORIZE, (int)r->arg.tup[0], lanes }, opts, max, nopts);
+  if (next == *ast) return false;
+  *ast = next;
+  return true;
+}
+
 static int pick_vector_axis(UOp **ast, int lanes, Axis *outs, int no, Axis *reds, int nr, Opt *opts, int max, int *nopts) {
-  for (int pass = 0; pass < 2; pass++) {
-    for (int i = no - 1; i >= 0; i--) {
-      int c, g;
-      if (outs[i].size % lanes || !store_contiguous(*ast, outs[i].r)) continue;
-      load_steps(*ast, outs[i].r, &c, &g);
-      if (pass == 0 && g) continue;
-      if (i == 0 && outs[i].size / lanes < 2 * tp_threads() && no > 1) continue;   // the first axis feeds the threads
-      UOp *next = try_opt(*ast, (Opt){ OPT_VECTORIZE, (int)outs[i].r->arg.tup[0], lanes }, opts, max, nopts);
-      if (next != *ast) { *ast = next; return (int)outs[i].r->arg.tup[0]; }
+  for (int rule = 0; rule < 4; rule++) {
+    if (rule == 2) {
+      int best = -1, most = 0;
+      for (int i = 0; i < nr; i++) {
+        int c = 0, g = 0;
+        if (reds[i].size % lanes == 0) load_steps(*ast, reds[i].r, &c, &g);
+        if (!g && c > most) { most = c; best = i; }
+      }
+      if (best >= 0 && vectorize_axis(ast, reds[best].r, lanes, opts, max, nopts)) return (int)reds[best].r->arg.tup[0];
+      continue;
     }
-    if (pass == 1) break;
-    int best = -1, most = 0;
-    for (int i = 0; i < nr; i++) {
-      int c = 0, g = 0;
-      if (reds[i].size % lanes == 0) load_steps(*ast, reds[i].r, &c, &g);
-      if (!g && c > most) { most = c; best = i; }
-    }
-    if (best < 0) continue;
-    UOp *next = try_opt(*ast, (Opt){ OPT_VECTORIZE, (int)reds[best].r->arg.tup[0], lanes }, opts, max, nopts);
-    if (next != *ast) { *ast = next; return (int)reds[best].r->arg.tup[0]; }
+    for (int i = no - 1; i >= 0; i--)
+      if (lanes_fit_output(*ast, outs, no, i, lanes, rule) && vectorize_axis(ast, outs[i].r, lanes, opts, max, nopts))
+        return (int)outs[i].r->arg.tup[0];
   }
   return -1;
 }
