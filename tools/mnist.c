@@ -137,6 +137,12 @@ static double median_after(const double *v, int n, int skip) {   // the first st
   return m;
 }
 
+// The learning rate of step i (0-based) of n: constant, or a cosine decay from lr to 0 (the run ends on small
+// steps that settle the weights: 420 steps reach 90% test accuracy, a constant 1e-3 about 89%)
+static double lr_at(const char *schedule, double lr, int i, int n) {
+  return strcmp(schedule, "cosine") ? lr : lr * 0.5 * (1 + cos(3.14159265358979323846 * i / n));
+}
+
 // One training step: forward, loss, backward, Adam. The JIT captures it (inputs: the batch).
 typedef struct { Model *m; tg_optim *opt; } StepCtx;
 static int train_step(tg_tensor **in, int nin, tg_tensor **out, void *user) {
@@ -153,17 +159,25 @@ static int train_step(tg_tensor **in, int nin, tg_tensor **out, void *user) {
 static void free_data(Data *d) { free(d->x_train); free(d->y_train); free(d->x_test); free(d->y_test); }
 
 int tg_cmd_train(int argc, char **argv) {
-  int steps = 70 * 6, batch = 512;
-  const char *ckpt = "fashion_mnist.safetensors";
+  int steps = 70 * 6, batch = 512, eval_every = 0;
+  const char *ckpt = "fashion_mnist.safetensors", *schedule = "cosine";
   double min_acc = -1;      // --min-accuracy: fail (exit 1) below it, and unless the loss fell (the CI check)
+  double lr = 2e-3;
   for (int i = 0; i < argc; i++) {
     if (!strcmp(argv[i], "--steps") && i + 1 < argc) steps = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--batch") && i + 1 < argc) batch = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--lr") && i + 1 < argc) lr = atof(argv[++i]);
+    else if (!strcmp(argv[i], "--schedule") && i + 1 < argc) schedule = argv[++i];
+    else if (!strcmp(argv[i], "--eval-every") && i + 1 < argc) eval_every = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--out") && i + 1 < argc) ckpt = argv[++i];
     else if (!strcmp(argv[i], "--min-accuracy") && i + 1 < argc) min_acc = atof(argv[++i]);
     else if (strcmp(argv[i], "fashion-mnist")) { fprintf(stderr, "tg train: unknown argument '%s'\n", argv[i]); return 2; }
   }
   if (steps <= 0 || batch <= 0) { fprintf(stderr, "tg train: --steps and --batch must be positive\n"); return 2; }
+  if (!(lr > 0) || (strcmp(schedule, "cosine") && strcmp(schedule, "constant")) || eval_every < 0) {
+    fprintf(stderr, "tg train: --lr must be positive, --schedule cosine or constant, --eval-every >= 0\n");
+    return 2;
+  }
   double t_start = now();
   Data d = { 0 };
   if (load_data(&d) != 0) { fprintf(stderr, "tg train: %s\n", tg_error()); return 1; }
@@ -172,15 +186,17 @@ int tg_cmd_train(int argc, char **argv) {
   if (!m) { fprintf(stderr, "tg train: %s\n", tg_error()); free_data(&d); return 1; }
   tg_tensor *params[64];
   int np = model_tensors(m, params, 64);
-  tg_optim *opt = tg_optim_adam(params, np, 1e-3, 0.9, 0.999, 1e-8);
+  tg_optim *opt = tg_optim_adam(params, np, lr, 0.9, 0.999, 1e-8);
   if (!opt) { fprintf(stderr, "tg train: %s\n", tg_error()); return 1; }
   StepCtx ctx = { m, opt };
   tg_jit *jit = tg_jit_new(train_step, &ctx);     // from step 3 on, the step's kernels are replayed
   int64_t *idx = malloc((size_t)batch * sizeof(int64_t));
   srand(42);
   double t0 = now(), loss = 0, *step_s = malloc((size_t)steps * sizeof(double)), first_loss = 0, last_loss = 0;
+  double train_s = 0, reached_s = -1;    // training time without the evaluations; when the test accuracy reached 90%
   int window = steps >= 20 ? 10 : 1;     // losses averaged over the first and the last steps
   for (int step = 1; step <= steps; step++) {
+    tg_optim_set_lr(opt, lr_at(schedule, lr, step - 1, steps));
     double ts = now();
     for (int i = 0; i < batch; i++) idx[i] = (int64_t)(((uint64_t)rand() << 16 ^ (uint64_t)rand()) % (uint64_t)d.n_train);
     tg_scope_begin();
@@ -193,9 +209,19 @@ int tg_cmd_train(int argc, char **argv) {
     loss = tg_item(l);
     tg_scope_end();
     step_s[step - 1] = now() - ts;
+    train_s += step_s[step - 1];
     if (step <= window) first_loss += loss / window;
     if (step > steps - window) last_loss += loss / window;
     progress(step, steps, loss, t0);
+    if (eval_every && (step % eval_every == 0 || step == steps)) {
+      double a = evaluate(m, &d);
+      if (reached_s < 0 && a >= 0.90) reached_s = train_s;
+      fprintf(stderr, "\nstep %d: test accuracy %.2f%% after %.1f s of training\n", step, a * 100, train_s);
+    }
+  }
+  if (eval_every) {
+    if (reached_s >= 0) printf("time to 90%% test accuracy: %.1f s of training\n", reached_s);
+    else printf("time to 90%% test accuracy: not reached in %d steps\n", steps);
   }
   double acc = evaluate(m, &d);
   tg_state *s = model_state(m);

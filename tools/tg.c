@@ -6,7 +6,8 @@
 
 static int usage(FILE *f) {
   fprintf(f, "usage: tg <command>\n"
-             "  train fashion-mnist [--steps N] [--batch B] [--out ckpt]   train the beautiful_mnist CNN\n"
+             "  train fashion-mnist [--steps N] [--batch B] [--out ckpt]   train the beautiful_mnist CNN (Adam)\n"
+             "        [--lr 2e-3] [--schedule cosine|constant] [--eval-every N] [--min-accuracy A]\n"
              "  eval <ckpt.safetensors>                                    test accuracy of a checkpoint\n"
              "  version                                                    print the version\n"
              "  help                                                       this text\n");

@@ -54,16 +54,41 @@ static int64_t reduce_trips(UOp *load) {
   return trips;
 }
 
-// Loads that lanes over r would read contiguously, and loads they would have to gather (neither contiguous nor
-// the same for every lane). Only the loads of the heaviest loop nest count: a gather in an epilogue, or in a
-// reduce 8x shorter than the main one (a max-pool's window beside a convolution), costs little.
-static void load_steps(UOp *ast, UOp *r, int *contiguous, int *gathers) {
-  const UOpList *t = uop_toposort(ast);
+static int64_t heaviest_trips(const UOpList *t) {
   int64_t heaviest = 1;
   for (int64_t i = 0; i < t->n; i++) {
     UOp *u = t->items[i];
     if (u->op == OP_LOAD && u->src[0]->op == OP_INDEX) { int64_t tr = reduce_trips(u); if (tr > heaviest) heaviest = tr; }
   }
+  return heaviest;
+}
+
+static bool uses_range(UOp *idx, UOp *r) {
+  const UOpList *t = uop_toposort(idx);
+  for (int64_t i = 0; i < t->n; i++) if (t->items[i] == r) return true;
+  return false;
+}
+
+// Copies of an output axis are separate accumulators only if the main loop nest's loads depend on it: a
+// convolution's gradient fused into a max-pool's backward is broadcast over the pool window, and upcasting
+// the window axes would leave one accumulator (the copies are the same UOps).
+static bool feeds_main_loop(UOp *ast, UOp *r) {
+  const UOpList *t = uop_toposort(ast);
+  int64_t heaviest = heaviest_trips(t);
+  if (heaviest == 1) return true;                 // no reduce loads: nothing to share
+  for (int64_t i = 0; i < t->n; i++) {
+    UOp *u = t->items[i];
+    if (u->op == OP_LOAD && u->src[0]->op == OP_INDEX && reduce_trips(u) * 8 >= heaviest && uses_range(u->src[0]->src[1], r)) return true;
+  }
+  return false;
+}
+
+// Loads that lanes over r would read contiguously, and loads they would have to gather (neither contiguous nor
+// the same for every lane). Only the loads of the heaviest loop nest count: a gather in an epilogue, or in a
+// reduce 8x shorter than the main one (a max-pool's window beside a convolution), costs little.
+static void load_steps(UOp *ast, UOp *r, int *contiguous, int *gathers) {
+  const UOpList *t = uop_toposort(ast);
+  int64_t heaviest = heaviest_trips(t);
   *contiguous = *gathers = 0;
   for (int64_t i = 0; i < t->n; i++) {
     UOp *u = t->items[i];
@@ -140,6 +165,7 @@ UOp *opt_heuristic(UOp *ast, int vector_bytes, Opt *opts, int max, int *nopts) {
   int acc = 1, done = 0;
   for (int i = no - 1; i >= 0 && done < 2; i--) {
     bool vaxis = outs[i].r->arg.tup[0] == vec_axis;
+    if (!feeds_main_loop(ast, outs[i].r)) continue;
     for (int k = vaxis ? 2 : 4; k >= 2; k--) {
       if (outs[i].size % k || acc * k > ACC_BUDGET || (i == 0 && outs[i].size / k < 4 * tp_threads())) continue;
       UOp *next = try_opt(ast, (Opt){ OPT_UPCAST, (int)outs[i].r->arg.tup[0], k }, opts, max, nopts);
