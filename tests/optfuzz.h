@@ -46,7 +46,7 @@ typedef struct OptFuzz {
   OfCase cases[OF_MAX_CASES];
   int nkern, ncases;
   // totals
-  int64_t ncase_total, nkern_total, ngraphs, multi_output, applied[4], nrefused, failures, compile_failures;
+  int64_t ncase_total, nkern_total, ngraphs, multi_output, applied[OPT_NKINDS], nrefused, failures, compile_failures;
   struct { char why[160]; int64_t n; } reasons[OF_MAX_REASONS];
   int nreasons;
   double max_err;                     // largest |cpu - ref| / (|ref| + mean|ref|) seen
@@ -326,6 +326,11 @@ static Opt of_draw(OptFuzz *f, UOp *ast) {
   if (nd) o.amount = divs[of_r(f, 0, nd - 1)];
   if (o.kind != OPT_VECTORIZE || of_p(f, 0.2)) o.kind = r->arg.tup[1] == 1 ? OPT_UNROLL : OPT_UPCAST;
   if (of_p(f, 0.1)) o = (Opt){ OPT_SWAP, (int)r->arg.tup[0], (int)rs[of_r(f, 0, nr - 1)]->arg.tup[0] };   // loop order
+  else if (of_p(f, 0.12)) {          // pad to a multiple of 2..8 that does not divide the axis (when there is one)
+    static const int pads[] = { 2, 3, 4, 8 };
+    o = (Opt){ OPT_PADTO, (int)r->arg.tup[0], pads[of_r(f, 0, 3)] };
+    for (int i = 0; i < 4 && size % o.amount == 0; i++) o.amount = pads[i];
+  }
   return o;
 }
 
@@ -343,7 +348,7 @@ static bool of_case(OptFuzz *f, OfKern *k, OfCase *c) {
     if (!next) { of_refused(f, why); continue; }
     ast = next;
     c->opts[c->nopts++] = o;
-    if (o.kind != OPT_SWAP) copies *= o.amount;
+    if (o.kind != OPT_SWAP && o.kind != OPT_PADTO) copies *= o.amount;
   }
   if (!c->nopts) return false;
   for (int i = 0; i < c->nopts; i++) f->applied[c->opts[i].kind]++;
@@ -477,8 +482,9 @@ static void of_summary(OptFuzz *f, double secs) {
   printf("optfuzz: %lld cases on %lld kernels from %lld graphs (seed %llu) in %.1f s; %lld multi-output kernels\n",
          (long long)f->ncase_total, (long long)f->nkern_total, (long long)f->ngraphs, (unsigned long long)f->seed, secs,
          (long long)f->multi_output);
-  printf("  opts applied: UPCAST %lld, UNROLL %lld, VECTORIZE %lld, SWAP %lld; refused %lld:\n", (long long)f->applied[OPT_UPCAST],
-         (long long)f->applied[OPT_UNROLL], (long long)f->applied[OPT_VECTORIZE], (long long)f->applied[OPT_SWAP], (long long)f->nrefused);
+  printf("  opts applied: UPCAST %lld, UNROLL %lld, VECTORIZE %lld, SWAP %lld, PADTO %lld; refused %lld:\n", (long long)f->applied[OPT_UPCAST],
+         (long long)f->applied[OPT_UNROLL], (long long)f->applied[OPT_VECTORIZE], (long long)f->applied[OPT_SWAP], (long long)f->applied[OPT_PADTO],
+         (long long)f->nrefused);
   qsort(f->reasons, (size_t)f->nreasons, sizeof f->reasons[0], of_cmp_reason);
   for (int i = 0; i < f->nreasons; i++) printf("    %7lld  %s\n", (long long)f->reasons[i].n, f->reasons[i].why);
   printf("  max float error %.3g of |ref| + mean|ref| (%.3g eps * reduce length); %lld failures (%lld compile)\n", f->max_err,

@@ -56,6 +56,23 @@ static tg_tensor *pool_conv_dx(void) {
   return dx;
 }
 
+// the padded, masked kernel computes the right values (a 64x32 @ 32x10 matmul against a C loop)
+static void padded_matmul_values(void) {
+  float a[64 * 32], b[32 * 10], c[64 * 10];
+  for (int i = 0; i < 64 * 32; i++) a[i] = (float)((i * 37) % 11) - 5;
+  for (int i = 0; i < 32 * 10; i++) b[i] = (float)((i * 13) % 7) - 3;
+  tg_tensor *y = tg_matmul(tg_from_data(a, TG_FLOAT32, SH(64, 32)), tg_from_data(b, TG_FLOAT32, SH(32, 10)));
+  CHECK(tg_data(y, c, sizeof c) == 0, "padded matmul: %s", tg_error());
+  int wrong = 0;
+  for (int i = 0; i < 64; i++)
+    for (int j = 0; j < 10; j++) {
+      float want = 0;
+      for (int k = 0; k < 32; k++) want += a[i * 32 + k] * b[k * 10 + j];
+      wrong += c[i * 10 + j] != want;
+    }
+  CHECK(wrong == 0, "padded matmul: %d of 640 outputs wrong", wrong);
+}
+
 int main(void) {
   setenv("THREADS", "2", 1);       // the first axis keeps trips for every thread: fix the count
   tg_scope_begin();
@@ -86,6 +103,10 @@ int main(void) {
   // the input gradient of conv(max_pool(x)): the conv's dx is broadcast over the pool window's axes, which are not
   // upcast (their copies would be one accumulator); the output rows and columns are
   expect_in("max-pool backward of a conv's dx", pool_conv_dx(), 32, true, "VECTORIZE(1,8) UPCAST(3,2) UPCAST(2,2) UNROLL(12,3)");
+  // an output of 10 fits no lanes: padded to 12 (PADTO, masked stores) and vectorized by 4
+  expect("matmul 64x32 @ 32x10", tg_matmul(E(SH(64, 32)), E(SH(32, 10))), 32, "PADTO(1,4) VECTORIZE(1,4) UPCAST(0,4) UNROLL(2,4)");
+  expect("sum of 256x64x10 over axis 0", tg_sum(E(SH(256, 64, 10)), (int[]){ 0 }, 1, false), 32, "PADTO(1,4) VECTORIZE(1,4) UPCAST(0,4) UNROLL(2,4)");
+  padded_matmul_values();
   // elementwise kernels are left to the C compiler's vectorizer
   expect("elementwise", tg_add(E(SH(64, 64)), E(SH(64, 64))), 32, "");
   // NOOPT=1: nothing

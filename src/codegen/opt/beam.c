@@ -230,6 +230,8 @@ static int actions(const Cand *c, int lanes, Opt *out) {
     }
     for (int w = lanes / 2; w <= 2 * lanes && !vectorized && lanes >= 2; w *= 2)
       if (w >= 2 && w <= 32 && size % w == 0) n = add_action(out, n, (Opt){ OPT_VECTORIZE, (int)axis, w });
+    for (int w = 4; w <= lanes && size % w; w *= 2)               // pad to a multiple of the lanes (opt_apply refuses > 25%)
+      n = add_action(out, n, (Opt){ OPT_PADTO, (int)axis, w });
     for (int64_t j = 0; j < i && kind == OPT_UPCAST; j++) {       // loop order: swap with an earlier output axis
       UOp *q = t->items[j];
       if (q->op == OP_RANGE && q->arg.tup[1] == 0) n = add_action(out, n, (Opt){ OPT_SWAP, (int)q->arg.tup[0], (int)axis });
@@ -422,7 +424,7 @@ static char *cache_path(Device *dev, UOp *ast, bool decomp, int width) {
 }
 
 static bool parse_kind(const char *s, OptKind *k) {
-  for (int i = OPT_UPCAST; i <= OPT_SWAP; i++)
+  for (int i = OPT_UPCAST; i < OPT_NKINDS; i++)
     if (!strcmp(s, opt_name((OptKind)i))) { *k = (OptKind)i; return true; }
   return false;
 }

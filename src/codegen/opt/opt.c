@@ -3,12 +3,14 @@
 #include "uop/nest.h"
 #include "uop/symbolic.h"
 #include "base/vec.h"
+#include "base/hashmap.h"
 #include "base/error.h"
 #include <stdio.h>
 #include <string.h>
 
 const char *opt_name(OptKind k) {
-  return k == OPT_UPCAST ? "UPCAST" : k == OPT_UNROLL ? "UNROLL" : k == OPT_VECTORIZE ? "VECTORIZE" : "SWAP";
+  static const char *names[OPT_NKINDS] = { "UPCAST", "UNROLL", "VECTORIZE", "SWAP", "PADTO" };
+  return k >= 0 && k < OPT_NKINDS ? names[k] : "?";
 }
 
 static UOp *find_range(UOp *ast, int axis) {
@@ -132,8 +134,80 @@ static UOp *swap_axes(UOp *ast, Opt o, char *why, int whylen) {
   return sym_substitute(sym_substitute(ast, from, tmp, 2), tmp, to, 2);
 }
 
+static bool uses(UOp *u, UOp *r) {
+  const UOpList *t = uop_toposort(u);
+  for (int64_t i = 0; i < t->n; i++) if (t->items[i] == r) return true;
+  return false;
+}
+
+// A reduce term that is 0 wherever a load gated by the padding reads 0 (products, sums of such, casts...)
+static bool zero_when_padded(UOp *u, HMap *gated) {
+  switch (u->op) {
+  case OP_LOAD: return hmap_get(gated, (uint64_t)(uintptr_t)u, NULL);
+  case OP_CONST: return u->arg.kind == ARG_INT ? u->arg.i == 0 : u->arg.f == 0;
+  case OP_MUL: case OP_AND: return zero_when_padded(u->src[0], gated) || zero_when_padded(u->src[1], gated);
+  case OP_ADD: case OP_SUB: case OP_OR: return zero_when_padded(u->src[0], gated) && zero_when_padded(u->src[1], gated);
+  case OP_NEG: case OP_CAST: return zero_when_padded(u->src[0], gated);
+  case OP_WHERE: return zero_when_padded(u->src[1], gated) && zero_when_padded(u->src[2], gated);
+  case OP_MULACC: return (zero_when_padded(u->src[0], gated) || zero_when_padded(u->src[1], gated)) && zero_when_padded(u->src[2], gated);
+  default: return false;
+  }
+}
+
+// r (n trips) -> r2 (n2 trips); every access indexed by r2 gets the gate r2 < n, loads read 0 past it
+static UOp *pad_axis(UOp *ast, UOp *r, int64_t n2, HMap *gated) {
+  UOp *r2 = uop1(OP_RANGE, r->dtype, uop_iconst(n2), arg_tuple(r->arg.tup, (int)r->arg.n));
+  UOp *in = uop2(OP_CMPLT, dt_scalar(DT_BOOL), r2, uop_iconst(r->src[0]->arg.i), arg_none());
+  UOp *out = sym_substitute(ast, &r, &r2, 1);
+  const UOpList *t = uop_toposort(out);
+  VEC(UOp *) from = { 0 }, to = { 0 };
+  for (int64_t i = 0; i < t->n; i++) {
+    UOp *u = t->items[i], *ix = u->op == OP_LOAD || u->op == OP_STORE ? u->src[0] : NULL;
+    if (!ix || ix->op != OP_INDEX || !uses(ix->src[1], r2)) continue;
+    UOp *gate = ix->nsrc > 2 ? uop2(OP_AND, ix->src[2]->dtype, ix->src[2], in, arg_none()) : in;
+    UOp *nix = uop3(OP_INDEX, ix->dtype, ix->src[0], ix->src[1], gate, arg_none());
+    UOp *src[u->nsrc + 1];               // the same sources, the gated index first; a load gets its alt 0
+    int ns = 0;
+    src[ns++] = nix;
+    if (u->op == OP_LOAD && u->nsrc == 1) src[ns++] = uop_const(u->dtype, 0);
+    for (uint32_t k = 1; k < u->nsrc; k++) src[ns++] = u->src[k];
+    vec_push(&from, u);
+    vec_push(&to, uop_new((Op)u->op, u->dtype, src, ns, u->arg));
+  }
+  out = sym_substitute(out, from.data, to.data, (int)from.len);
+  for (int64_t i = 0; i < (int64_t)to.len; i++) if (to.data[i]->op == OP_LOAD) hmap_put(gated, (uint64_t)(uintptr_t)to.data[i], 1);
+  vec_free(&from); vec_free(&to);
+  return out;
+}
+
+static UOp *padto(UOp *ast, Opt o, char *why, int whylen) {
+  UOp *r = find_range(ast, o.axis);
+  int64_t n = r && r->src[0]->op == OP_CONST ? r->src[0]->arg.i : -1, n2 = n > 0 && o.amount > 0 ? (n + o.amount - 1) / o.amount * o.amount : -1;
+  int kind = r ? (int)r->arg.tup[1] : -1;
+  const char *bad = !r ? "no such axis" : n < 0 ? "axis has a symbolic size" : o.amount < 2 || o.amount > 32 ? "amount must be 2..32" :
+                    kind != 0 && kind != 1 ? "the axis is already SIMD lanes" : n % o.amount == 0 ? "the amount already divides the axis" :
+                    (n2 - n) * 4 > n ? "padding would add more than a quarter of the trips" : NULL;
+  HMap gated = { 0 };
+  UOp *out = bad ? NULL : pad_axis(ast, r, n2, &gated);
+  if (out && kind == 1) {        // the extra trips of a reduce must add nothing
+    const UOpList *t = uop_toposort(out);
+    for (int64_t i = 0; i < t->n && !bad; i++) {
+      UOp *red = t->items[i];
+      if (red->op != OP_REDUCE || !uses(red, find_range(out, o.axis))) continue;
+      if (red->arg.i != OP_ADD || !zero_when_padded(red->src[0], &gated)) bad = "a reduce over the axis would not add 0 on the padded trips";
+    }
+  }
+  hmap_free(&gated);
+  if (bad) {
+    if (why) snprintf(why, (size_t)whylen, "PADTO axis %d to a multiple of %d: %s", o.axis, o.amount, bad);
+    return NULL;
+  }
+  return sym_simplify(out);
+}
+
 UOp *opt_apply(UOp *ast, Opt o, char *why, int whylen) {
   if (o.kind == OPT_SWAP) return swap_axes(ast, o, why, whylen);
+  if (o.kind == OPT_PADTO) return padto(ast, o, why, whylen);
   UOp *r = find_range(ast, o.axis);
   int64_t size = r && r->src[0]->op == OP_CONST ? r->src[0]->arg.i : -1;
   int kind = r ? (int)r->arg.tup[1] : -1;

@@ -19,7 +19,11 @@
 /*   SWAP axis b     : (amount = the other axis's id) two output axes exchange places in the loop nest, e.g.
  *                   to walk a matmul by column panels so each panel of B stays in cache across all rows;
  *                   the outermost output loop is the one split over threads. */
-typedef enum { OPT_UPCAST, OPT_UNROLL, OPT_VECTORIZE, OPT_SWAP } OptKind;
+/*   PADTO axis m    : an axis of n trips (m not dividing n) grows to the next multiple of m, at most by a quarter;
+ *                   every load and store whose index uses it is gated by axis < n (the extra trips store
+ *                   nothing and load 0), so UPCAST/VECTORIZE by m apply. On a reduce axis only when every
+ *                   reduce over it adds terms that are 0 wherever a gated load is (a sum of products). */
+typedef enum { OPT_UPCAST, OPT_UNROLL, OPT_VECTORIZE, OPT_SWAP, OPT_PADTO, OPT_NKINDS } OptKind;
 enum { OPT_LANE_KIND = 2 };   // RANGE kind of a VECTORIZE lane before opt_finish
 typedef struct Opt { OptKind kind; int axis; int amount; } Opt;
 
