@@ -1,6 +1,7 @@
 // Realize: run a schedule (codegen + compile with a kernel cache, then launch), and DEBUG reporting
 #include "engine/realize.h"
 #include "engine/jit.h"
+#include "engine/schedule_cache.h"
 #include "codegen/opt/beam.h"
 #include "uop/print.h"
 #include "uop/spec.h"
@@ -17,6 +18,7 @@ typedef struct CacheEntry { Device *dev; UOp *ast; bool decomp, noopt; int beam;
 static HMap cache;                  // ast -> CacheEntry* chain
 static bool roots_on;
 EngStats eng_stats;
+bool eng_time_kernels;
 
 static void mark_cache(void *ctx) {
   (void)ctx;
@@ -69,6 +71,7 @@ void eng_cache_clear(void) {
     }
   }
   hmap_clear(&cache);
+  scache_clear();              // cached schedules point at the programs just freed
 }
 
 static int run_copy(ScheduleItem *it) {
@@ -91,13 +94,15 @@ int eng_run(Schedule *s) {
       if (jit_capturing()) jit_capture_add(NULL, it->dev, it->bufs, 2);
       continue;
     }
-    Program *p = eng_get_program(it->dev, it->ast);
+    Program *p = it->prog ? it->prog : (it->prog = eng_get_program(it->dev, it->ast));
     if (!p) return -1;
     for (int k = 0; k < it->nbufs; k++) buf_ensure(it->bufs[k]);
     TG_ASSERT(p->nvars == 0, "symbolic variables are not bound yet");
-    double t0 = tg_debug() >= 2 ? time_s() : 0;
+    bool timed = tg_debug() >= 2 || eng_time_kernels;
+    double t0 = timed ? time_s() : 0;
     if (it->dev->exec(it->dev, p, it->bufs, NULL) != 0) return -1;
     eng_stats.kernels++;
+    if (eng_time_kernels) eng_stats.kernel_s += time_s() - t0;
     if (jit_capturing()) jit_capture_add(p, it->dev, it->bufs, it->nbufs);
     if (tg_debug() >= 2)
     {

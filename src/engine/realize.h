@@ -8,6 +8,7 @@ Program *eng_get_program(Device *dev, UOp *ast); // cached codegen + compile; NU
 void eng_cache_clear(void);
 
 // counters for tests and DEBUG (kernels launched, copies, programs compiled)
-typedef struct EngStats { int64_t kernels, copies, compiles; } EngStats;
+typedef struct EngStats { int64_t kernels, copies, compiles; double kernel_s; } EngStats;
 extern EngStats eng_stats;
+extern bool eng_time_kernels;    // sum each kernel's wall time into eng_stats.kernel_s (benchmarks)
 #endif

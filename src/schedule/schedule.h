@@ -11,6 +11,7 @@ typedef struct ScheduleItem {
   int nbufs;
   bool *reads_old;           // per slot: read through a BUFFER leaf (the value before this schedule)
   Device *dev;
+  Program *prog;             // the compiled kernel once known (eng_run fills it; a cached schedule comes with it)
 } ScheduleItem;
 
 typedef struct Schedule {

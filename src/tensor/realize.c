@@ -2,6 +2,7 @@
 #include "tensor/tensor.h"
 #include "tensor/gradient.h"
 #include "engine/realize.h"
+#include "engine/schedule_cache.h"
 #include "schedule/schedule.h"
 #include <math.h>
 #include <stdlib.h>
@@ -15,11 +16,19 @@ int tg_realize_many(tg_tensor **ts, int n) {
   Device *dev = ts[0]->dev;
   for (int i = 1; i < n; i++)
     if (ts[i]->dev != dev) { free(roots); tg_set_error("tg_realize_many: tensors on %s and %s", dev->name, ts[i]->dev->name); return -1; }
-  UOp *sink = grad_fn_strip(uop_new(OP_SINK, DT_VOID_T, roots, n, arg_none()));   // custom gradients matter to autograd only
-  memcpy(roots, sink->src, (size_t)n * sizeof(UOp *));
+  UOp *sink = uop_new(OP_SINK, DT_VOID_T, roots, n, arg_none());
   Schedule s;
-  int rc = sched_create(&s, roots, n, dev);
+  SchedKey key;                 // a graph shaped like one scheduled before runs that schedule again
+  bool cached = scache_find(&key, sink, dev, &s);
+  int rc = 0;
+  if (!cached) {
+    sink = grad_fn_strip(sink);                                  // custom gradients matter to autograd only
+    memcpy(roots, sink->src, (size_t)n * sizeof(UOp *));
+    rc = sched_create(&s, roots, n, dev);
+  }
   if (rc == 0) rc = eng_run(&s);
+  if (rc == 0 && !cached) scache_add(&key, &s);
+  scache_key_free(&key);
   if (rc == 0)
     for (int i = 0; i < n; i++) {
       if (sched_view_buffer(ts[i]->uop)) continue;          // already a buffer
