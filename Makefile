@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 PREFIX ?= /usr/local
 CMAKE_FLAGS ?=
 
-.PHONY: all test test-asan fuzz bench install clean demo
+.PHONY: all test test-asan test-cuda fuzz bench install clean demo
 
 all: $(BUILD)/Makefile
 	cmake --build $(BUILD) -j $(JOBS)
@@ -22,6 +22,17 @@ $(ASAN_BUILD)/Makefile:
 test-asan: $(ASAN_BUILD)/Makefile
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+
+# the ctest suite on an NVIDIA GPU (DEV=CUDA; needs the driver, and NVRTC at run time). CUDA_CTEST_FLAGS adds
+# ctest options. Where there is no GPU, tests on DEV=CUDA fail with "CUDA: no NVIDIA driver ..." / "... no GPU".
+CUDA_BUILD ?= build-cuda
+CUDA_CTEST_FLAGS ?=
+$(CUDA_BUILD)/Makefile:
+	cmake -S . -B $(CUDA_BUILD) $(CMAKE_FLAGS)
+
+test-cuda: $(CUDA_BUILD)/Makefile
+	cmake --build $(CUDA_BUILD) -j $(JOBS)
+	cd $(CUDA_BUILD) && DEV=CUDA ctest --output-on-failure -j $(JOBS) $(CUDA_CTEST_FLAGS)
 
 # long fuzzing runs (FUZZ_N cases each); the default suite runs a shorter fixed-seed slice
 FUZZ_N ?= 3000000

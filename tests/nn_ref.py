@@ -155,7 +155,7 @@ def numpy_opt(kind, hp, ps, gs, lrs):
 
 names = sorted({k.split(".")[0] for k in d if k.endswith(".kind")})
 for name in names:
-    kind, hp, lrs = int(d[name + ".kind"]), [float(v) for v in d[name + ".hp"]], [float(v) for v in d[name + ".lr"]]
+    kind, hp, lrs = int(d[name + ".kind"].reshape(-1)[0]), [float(v) for v in d[name + ".hp"]], [float(v) for v in d[name + ".lr"]]
     n = sum(1 for k in d if k.startswith(name + ".p"))
     ps0, gs = [d[f"{name}.p{i}"] for i in range(n)], [d[f"{name}.g{i}"] for i in range(n)]
     if kind <= 2:

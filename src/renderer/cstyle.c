@@ -1,6 +1,8 @@
 // C renderer: a Program's linear UOp list -> one C function (the source the CPU backend compiles)
 #include "renderer/cstyle.h"
 #include "renderer/cprelude.h"
+#include "renderer/cudaprelude.h"
+#include "renderer/gpuflat.h"
 #include "base/error.h"
 #include "base/hashmap.h"
 #include "base/strbuf.h"
@@ -18,6 +20,10 @@ typedef struct {
   char **name;              // per position: variable name, literal, or NULL
   int depth, n_alu, n_val, n_cast;
   bool need_half, need_bf16, need_f2i, need_threefry, failed;
+  bool cuda;                // the CUDA dialect (rend_cuda): a __global__ kernel with a grid-stride parallel range
+  int block;                // CUDA: threads per block (the launch bound)
+  UOp *flat[GPU_FLAT_MAX];  // CUDA: the output ranges one flat thread index covers (renderer/gpuflat.h)
+  int nflat;
   uint64_t vec_types[DT_SCALAR_COUNT_];   // per lane type: bit k set when a vector of 2^k lanes is used
 } R;
 
@@ -326,6 +332,7 @@ static bool binary_expr(R *r, UOp *u, const char *a, const char *b, StrBuf *e) {
   case OP_CDIV: case OP_CMOD: int_div(r, u, a, b, e); break;
   case OP_MAX:
     if (fl) sb_printf(e, "(%s != %s ? %s : %s != %s ? %s : %s < %s ? %s : %s)", a, a, a, b, b, b, a, b, b, a);
+    else if (r->cuda && !st_is_unsigned(st(u)) && st(u) != DT_BOOL) sb_printf(e, "tg_smax(%s, %s)", a, b);   // see cudaprelude.h
     else sb_printf(e, "(%s < %s ? %s : %s)", a, b, b, a);
     break;
   case OP_POW: sb_printf(e, "__builtin_pow%s(%s, %s)", fn_suffix(st(u)), a, b); break;
@@ -461,6 +468,27 @@ static void render_gep(R *r, int i, UOp *u) {
 }
 
 // ---- structure ----
+static int flat_pos(R *r, const UOp *u) {
+  for (int k = 0; k < r->nflat; k++) if (r->flat[k] == u) return k;
+  return -1;
+}
+
+/* CUDA: the flattened output ranges are one grid-stride loop over a flat index tg_gid; each range's index
+ * is derived from it where the range opened, and only the first opens a brace. */
+static void render_flat_range(R *r, UOp *u, int k, const char *name) {
+  int64_t inner = gpu_flat_inner(r->flat + k, r->nflat - k), size = u->src[0]->arg.i;
+  const char *T = rend_c_type(st(u));
+  // a flat index below 2^31 is split with 32-bit division (64-bit division is a long software sequence)
+  const char *gid = r->p->par_size * gpu_flat_inner(r->flat, r->nflat) <= INT32_MAX ? "(uint32_t)tg_gid" : "tg_gid";
+  if (k == 0) {
+    line(r, "for (int64_t tg_gid = start + (int64_t)blockIdx.x * blockDim.x + threadIdx.x; tg_gid < end; tg_gid += (int64_t)gridDim.x * blockDim.x) {");
+    r->depth++;
+    if (inner == 1) line(r, "%s %s = tg_gid;", T, name);
+    else line(r, "%s %s = %s / %" PRId64 ";", T, name, gid, inner);
+  } else if (k == r->nflat - 1) line(r, "%s %s = %s %% %" PRId64 ";", T, name, gid, size);
+  else line(r, "%s %s = %s / %" PRId64 " %% %" PRId64 ";", T, name, gid, inner, size);
+}
+
 static void render_range(R *r, int i, UOp *u) {
   int64_t id = u->arg.kind == ARG_TUPLE ? u->arg.tup[0] : u->arg.i;
   char name[48];
@@ -469,7 +497,14 @@ static void render_range(R *r, int i, UOp *u) {
     if (r->name[k] && !strcmp(r->name[k], name)) { snprintf(name, sizeof name, "ridx%" PRId64 "_%d", id, i); break; }
   r->name[i] = xstrdup(name);
   const char *T = rend_c_type(st(u)), *bound = nm(r, u->src[0]);
-  if (u == r->p->par_range && u->src[0]->op == OP_CONST)
+  int k = flat_pos(r, u);
+  if (k >= 0) { render_flat_range(r, u, k, name); return; }
+  if (u == r->p->par_range && r->cuda) {    // grid-stride: thread t of the grid runs trips start+t, start+t+grid, ...
+    char guard[160] = "";
+    if (u->src[0]->op != OP_CONST) snprintf(guard, sizeof guard, " && %s < %s", name, bound);
+    line(r, "for (%s %s = start + (int64_t)blockIdx.x * blockDim.x + threadIdx.x; %s < end%s; %s += (int64_t)gridDim.x * blockDim.x) {",
+         T, name, name, guard, name);
+  } else if (u == r->p->par_range && u->src[0]->op == OP_CONST)
     line(r, "for (%s %s = start; %s < end; %s++) {", T, name, name, name);
   else if (u == r->p->par_range)
     line(r, "for (%s %s = start; %s < end && %s < %s; %s++) {", T, name, name, name, bound, name);
@@ -500,14 +535,15 @@ static void render_hoisted(R *r, int i, UOp *u) {   // CONST, DEFINE_GLOBAL, DEF
   if (u->op == OP_CONST) { r->name[i] = const_literal(r, u); return; }
   if (u->op == OP_DEFINE_GLOBAL) {
     snprintf(name, sizeof name, "data%" PRId64, u->arg.i);
-    line(r, "%s *restrict %s = (%s *)bufs[%" PRId64 "];", store_type(st(u)), name, store_type(st(u)), u->arg.i);
+    line(r, r->cuda ? "%s *restrict %s = (%s *)tg_b%" PRId64 ";" : "%s *restrict %s = (%s *)bufs[%" PRId64 "];", store_type(st(u)), name,
+         store_type(st(u)), u->arg.i);
   } else {
     int slot = 0;
     while (slot < r->p->nvars && r->p->vars[slot] != u) slot++;
     const char *v = uop_var_name(u);
     if (valid_var_name(v)) snprintf(name, sizeof name, "%s", v);
     else snprintf(name, sizeof name, "var%d", slot);
-    line(r, "%s %s = (%s)vars[%d];", rend_c_type(st(u)), name, rend_c_type(st(u)), slot);
+    line(r, r->cuda ? "%s %s = (%s)tg_v%d;" : "%s %s = (%s)vars[%d];", rend_c_type(st(u)), name, rend_c_type(st(u)), slot);
   }
   r->name[i] = xstrdup(name);
 }
@@ -520,7 +556,7 @@ static void render_node(R *r, int i) {
   case OP_CONST: case OP_DEFINE_GLOBAL: case OP_DEFINE_VAR: break;    // rendered up front
   case OP_RANGE: render_range(r, i, u); break;
   case OP_END:
-    for (uint32_t k = 0; k < u->nsrc; k++) if (u->src[k]->op == OP_RANGE) close_brace(r);
+    for (uint32_t k = 0; k < u->nsrc; k++) if (u->src[k]->op == OP_RANGE && flat_pos(r, u->src[k]) <= 0) close_brace(r);
     break;
   case OP_IF: line(r, "if (%s) {", nm(r, u->src[0])); r->depth++; break;
   case OP_ENDIF: close_brace(r); break;
@@ -547,14 +583,24 @@ static void render_node(R *r, int i) {
   }
 }
 
+// CUDA: one parameter per buffer and per var (device pointers and values go straight into cuLaunchKernel's
+// argument list), then the [start, end) of the parallel range.
+static void cuda_signature(R *r, StrBuf *sb, const char *fn) {
+  sb_printf(sb, "extern \"C\" __global__ void __launch_bounds__(%d) %s(", r->block, fn);
+  for (int i = 0; i < r->p->nbufs; i++) sb_printf(sb, "void *tg_b%d, ", i);
+  for (int i = 0; i < r->p->nvars; i++) sb_printf(sb, "long long tg_v%d, ", i);
+  sb_puts(sb, "long long start, long long end) {\n");
+}
+
 static void prelude(R *r, StrBuf *sb, const char *fn) {
   sb_printf(sb, "// tinygrad.c kernel %s\n", r->p->name);
-  sb_puts(sb, "typedef __INT8_TYPE__ int8_t; typedef __INT16_TYPE__ int16_t; typedef __INT32_TYPE__ int32_t; "
+  if (r->cuda) sb_puts(sb, TG_CUDA_PRELUDE);
+  else sb_puts(sb, "typedef __INT8_TYPE__ int8_t; typedef __INT16_TYPE__ int16_t; typedef __INT32_TYPE__ int32_t; "
               "typedef __INT64_TYPE__ int64_t;\n"
               "typedef __UINT8_TYPE__ uint8_t; typedef __UINT16_TYPE__ uint16_t; typedef __UINT32_TYPE__ uint32_t; "
               "typedef __UINT64_TYPE__ uint64_t;\n");
-  if (r->need_half) sb_puts(sb, TG_CODE_STR(TG_CODE_HALF) "\n");
-  if (r->need_bf16) sb_puts(sb, TG_CODE_STR(TG_CODE_BF16) "\n");
+  if (r->need_half) sb_puts(sb, r->cuda ? TG_CUDA_HALF : TG_CODE_STR(TG_CODE_HALF) "\n");
+  if (r->need_bf16) sb_puts(sb, r->cuda ? TG_CUDA_BF16 : TG_CODE_STR(TG_CODE_BF16) "\n");
   if (r->need_f2i) sb_puts(sb, TG_CODE_STR(TG_CODE_F2I) "\n");
   if (r->need_threefry) sb_puts(sb, TG_CODE_STR(TG_CODE_THREEFRY) "\n");
   for (int t = 0; t < DT_SCALAR_COUNT_; t++)
@@ -564,12 +610,14 @@ static void prelude(R *r, StrBuf *sb, const char *fn) {
         const char *name = ctype(r, dt_vec(dt_scalar((ScalarType)t), 1 << k), tb, sizeof tb);
         sb_printf(sb, "typedef %s %s __attribute__((vector_size(%d)));\n", lane_type((ScalarType)t), name, lane_bytes((ScalarType)t) << k);
       }
-  sb_printf(sb, "void %s(void **bufs, const int64_t *vars, int64_t start, int64_t end) {\n", fn);
+  if (r->cuda) cuda_signature(r, sb, fn);
+  else sb_printf(sb, "void %s(void **bufs, const int64_t *vars, int64_t start, int64_t end) {\n", fn);
 }
 
-char *rend_c(Program *p, const char *fn_name) {
+static char *render(Program *p, const char *fn_name, bool cuda, int block) {
   program_verify(p);
-  R r = { .p = p };
+  R r = { .p = p, .cuda = cuda, .block = block };
+  if (cuda) r.nflat = gpu_flat_ranges(p, r.flat, GPU_FLAT_MAX);
   r.name = calloc((size_t)p->nlin + 1, sizeof(char *));
   TG_ASSERT(r.name, "out of memory");
   for (int i = 0; i < p->nlin; i++) hmap_put(&r.pos, (uint64_t)(uintptr_t)p->lin[i], (uint64_t)i + 1);
@@ -589,4 +637,11 @@ char *rend_c(Program *p, const char *fn_name) {
   sb_free(&r.out);
   hmap_free(&r.pos);
   return res;
+}
+
+char *rend_c(Program *p, const char *fn_name) { return render(p, fn_name, false, 0); }
+
+char *rend_cuda(Program *p, const char *fn_name, int block) {
+  if (block < 1 || block > 1024) { tg_set_error("rend_cuda(%s): %d threads per block (want 1..1024)", p->name, block); return NULL; }
+  return render(p, fn_name, true, p->par_range ? block : 1);
 }

@@ -18,6 +18,14 @@
  * (vector dtypes, local memory, SPECIAL, WMMA ...). */
 char *rend_c(Program *p, const char *fn_name);
 
+/* The CUDA dialect of the same renderer (NVRTC CUDA C++, same semantics as above):
+ *   extern "C" __global__ void __launch_bounds__(block) <fn_name>(void *tg_b0, ..., long long tg_v0, ...,
+ *                                                                long long start, long long end);
+ * one parameter per buffer slot and per var, then the parallel range's [start, end), which the grid covers
+ * with a grid-stride loop (launch with blockDim.x == block, any gridDim.x). A program without a parallel
+ * range is rendered for one thread (launch bound 1). */
+char *rend_cuda(Program *p, const char *fn_name, int block);
+
 // The C value type of a scalar type as rendered ("float" for float16/bfloat16, "int64_t" for index).
 const char *rend_c_type(ScalarType s);
 #endif

@@ -1,5 +1,6 @@
-// Devices: the registry (DEV=CPU|INTERP|NULL[:N]), host memory, and launch argument checks
+// Devices: the registry (DEV=CPU|INTERP|NULL|CUDA[:N]), host memory, and launch argument checks
 #include "runtime/runtime.h"
+#include "runtime/cuda.h"
 #include "base/env.h"
 #include "base/error.h"
 #include <ctype.h>
@@ -12,7 +13,7 @@ typedef struct { const char *kind; void (*init)(Device *d); Device dev; bool rea
 static Entry registry[] = { { .kind = "CPU", .init = rt_cpu_init }, { .kind = "INTERP", .init = rt_interp_init },
                             { .kind = "NULL", .init = rt_null_init } };
 enum { NKINDS = sizeof registry / sizeof *registry };
-static const char *not_built[] = { "CUDA", "CL", "LLVM", "PTX", "DISK" };
+static const char *not_built[] = { "CL", "LLVM", "PTX", "DISK" };
 static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
 static char default_name[32];
 
@@ -42,6 +43,7 @@ Device *dev_get(const char *name) {
     index = strtol(colon + 1, &end, 10);
     if (end == colon + 1 || *end || index < 0) { tg_set_error("dev_get: bad device index in '%s' (want KIND or KIND:N)", name); return NULL; }
   }
+  if (!strcmp(kind, "CUDA")) return rt_cuda_device((int)index);     // CUDA:N, one Device per GPU (runtime/cuda.c)
   for (int i = 0; i < NKINDS; i++) {
     if (strcmp(kind, registry[i].kind) != 0) continue;
     if (index != 0) { tg_set_error("dev_get: device '%s' does not exist (%s has one device, %s:0)", name, kind, kind); return NULL; }

@@ -1,4 +1,4 @@
-// Devices: the registry (DEV=CPU|INTERP|NULL[:N]) and the interface each backend implements
+// Devices: the registry (DEV=CPU|INTERP|NULL|CUDA[:N]) and the interface each backend implements
 #ifndef TG_DEVICE_H
 #define TG_DEVICE_H
 #include "codegen/program.h"
@@ -15,6 +15,7 @@ typedef struct RendererCaps {
 
 struct Device {
   char name[32];            // "CPU", "INTERP", "NULL", "CUDA:1"
+  char model[64];           // the hardware for caches keyed by it ("NVIDIA H100 80GB HBM3 sm_90"); "" on host devices
   const char *kind;         // "CPU" ...
   int index;
   RendererCaps caps;
@@ -31,6 +32,9 @@ struct Device {
   // launch (optional): run with raw device pointers, arguments already checked (JIT replay's fast path)
   int   (*launch)(Device *d, Program *p, void **ptrs, const int64_t *vars);
   void  (*release)(Device *d, Program *p);    // free what compile made (may be NULL)
+  // synchronize (optional): wait until every queued launch and copy is done; devices whose exec and copyin
+  // return early (CUDA) have it, so that timers (BEAM) measure the work. 0, or -1 with tg_set_error.
+  int   (*synchronize)(Device *d);
   // compile_many: compile n programs faster than n compile calls (shared compiler runs, all cores), without
   // caching them (BEAM candidates). errs[i]: NULL, or program i's error (malloc'd). Returns the failures.
   // May be NULL: callers then use compile.

@@ -113,6 +113,7 @@ static double run_once(Bench *b, Program *p, int launches) {
     if (b->dev->exec(b->dev, p, b->bufs, NULL) != 0) return -1;
     beam_stats.runs++;
   }
+  if (b->dev->synchronize && b->dev->synchronize(b->dev) != 0) return -1;   // asynchronous launches: wait for them
   return (time_s() - t0) / launches;
 }
 
@@ -409,7 +410,7 @@ static char *cache_path(Device *dev, UOp *ast, bool decomp, int width) {
   char *dir = rt_cpu_cache_dir();
   if (!dir) return NULL;
   char *listing = uop_listing(ast), params[128];
-  snprintf(params, sizeof params, "%s|%d|%d|%d", dev->name, dev->caps.vector_bytes, (int)decomp, width);
+  snprintf(params, sizeof params, "%s|%d|%d|%d%s%s", dev->name, dev->caps.vector_bytes, (int)decomp, width, dev->model[0] ? "|" : "", dev->model);
   uint64_t h1 = 0xcbf29ce484222325ULL, h2 = 0x84222325cbf29ce4ULL;
   const char *parts[] = { CACHE_MAGIC, listing, params };
   for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
