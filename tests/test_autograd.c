@@ -239,8 +239,10 @@ static tg_tensor *f_conv_grad(tg_tensor **x) {   // x (1, 4, 6, 6), w (4, 2, 3, 
 }
 static tg_tensor *f_pool(tg_tensor **x) {     // x (1, 2, 5, 6)
   tg_tensor *r[] = { flat(tg_max_pool2d(x[0], (int[]){ 2, 2 }, NULL, NULL)), flat(tg_max_pool2d(x[0], (int[]){ 3, 2 }, (int[]){ 1, 2 }, (int[]){ 1, 1 })),
-                     flat(tg_avg_pool2d(x[0], (int[]){ 2, 3 }, (int[]){ 2, 1 }, (int[]){ 1, 1 })) };
-  return tg_cat(r, 3, 0);
+                     flat(tg_avg_pool2d(x[0], (int[]){ 2, 3 }, (int[]){ 2, 1 }, (int[]){ 1, 1 })),
+                     flat(tg_max_pool2d(x[0], (int[]){ 2, 2 }, (int[]){ 3, 3 }, NULL)),       // disjoint windows, padded to 2*3
+                     flat(tg_avg_pool2d(x[0], (int[]){ 1, 2 }, (int[]){ 2, 2 }, NULL)) };
+  return tg_cat(r, 5, 0);
 }
 static tg_tensor *f_softmax(tg_tensor **x) {  // x (3, 5)
   tg_tensor *r[] = { flat(tg_softmax(x[0], -1)), flat(tg_log_softmax(x[0], 0)), flat(tg_layernorm(x[0], -1, 1e-5)) };

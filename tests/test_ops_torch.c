@@ -892,9 +892,9 @@ static void test_nn(TestRng *r) {
   }
   T("conv2d", op_conv2d, PARAMS(1, 1, 1, 0, 0, 1, 1, 0), INS(VIEW(GEN(r, TG_FLOAT32, K_NORM, 1, 5, 6, 2), V_PERMUTE, 0, 3, 1, 2), GEN(r, TG_FLOAT32, K_NORM, 2, 2, 2, 2)), 0);
   // pools: kernel, stride (p[2] = given), padding
-  static const double pl[][7] = { { 2, 2, 0, 0, 0, 0, 0 }, { 3, 3, 1, 2, 2, 1, 1 }, { 2, 3, 1, 1, 2, 0, 1 }, { 3, 3, 1, 1, 1, 1, 1 }, { 1, 2, 1, 2, 1, 0, 0 } };
+  static const double pl[][7] = { { 2, 2, 0, 0, 0, 0, 0 }, { 3, 3, 1, 2, 2, 1, 1 }, { 2, 3, 1, 1, 2, 0, 1 }, { 3, 3, 1, 1, 1, 1, 1 }, { 1, 2, 1, 2, 1, 0, 0 }, { 2, 2, 1, 3, 3, 0, 0 } };
   In pin = GEN(r, TG_FLOAT32, K_NORM, 2, 3, 7, 8), pin3 = GEN(r, TG_FLOAT32, K_NORM, 2, 6, 5);
-  for (int i = 0; i < 5; i++) {
+  for (int i = 0; i < 6; i++) {              // 0 and 5: disjoint windows (5: stride 3 > kernel 2, padded to 3*3)
     const double *p = pl[i];
     T("max_pool2d", op_max_pool2d, PARAMS(p[0], p[1], p[2], p[3], p[4], p[5], p[6]), INS(i == 4 ? pin3 : pin), i == 1 ? INTERP : 0);
     T("avg_pool2d", op_avg_pool2d, PARAMS(p[0], p[1], p[2], p[3], p[4], p[5], p[6]), INS(i == 4 ? pin3 : pin), i == 1 ? INTERP : 0);

@@ -35,10 +35,36 @@ tg_tensor *tg_linear(tg_tensor *x, tg_tensor *w, tg_tensor *bias) {
   return bias ? tg_add(y, bias) : y;
 }
 
+// Windows that do not overlap (k <= s, no dilation): (..., i) padded or cropped to o*s, viewed as (..., o, s), the
+// first k of each s kept. Pure reshapes, so the gradient (a max-pool's backward) is a pad, not a sum over
+// the repeated copies the general form below makes.
+static UOp *pool_disjoint(UOp *x, int nd, const int64_t *k, const int64_t *s) {
+  const Shape xs = *ushape(x);
+  int lead = xs.ndim - nd, n = 0;
+  int64_t pads[2 * TG_MAX_DIMS] = { 0 }, be[2 * TG_MAX_DIMS], sh[2 * TG_MAX_DIMS], be2[4 * TG_MAX_DIMS];
+  for (int j = 0; j < xs.ndim; j++) {
+    int64_t o = j < lead ? 0 : (xs.d[j] - k[j - lead]) / s[j - lead] + 1, span = j < lead ? xs.d[j] : o * s[j - lead];
+    pads[2 * j + 1] = span > xs.d[j] ? span - xs.d[j] : 0;
+    be[2 * j] = 0; be[2 * j + 1] = span;
+    if (j < lead) { sh[n] = xs.d[j]; be2[2 * n] = 0; be2[2 * n + 1] = xs.d[j]; n++; continue; }
+    sh[n] = o; be2[2 * n] = 0; be2[2 * n + 1] = o; n++;
+    sh[n] = s[j - lead]; be2[2 * n] = 0; be2[2 * n + 1] = k[j - lead]; n++;
+  }
+  UOp *t = t_reshape(t_shrink(t_pad(x, pads, xs.ndim), be, xs.ndim), sh, n);
+  t = t_shrink(t, be2, n);                                         // (..., o0, k0, o1, k1)
+  int perm[TG_MAX_DIMS];
+  for (int j = 0; j < lead; j++) perm[j] = j;
+  for (int j = 0; j < nd; j++) { perm[lead + j] = lead + 2 * j; perm[lead + nd + j] = lead + 2 * j + 1; }
+  return t_permute(t, perm, n);                                    // (..., o0, o1, k0, k1)
+}
+
 // Windows over the last nd dims: (..., i) -> (..., o, k) with out[o, k] = x[o*s + k*d] (tinygrad's _pool)
 static UOp *pool(UOp *x, int nd, const int64_t *k, const int64_t *s, const int64_t *d) {
   const Shape xs = *ushape(x);
   int lead = xs.ndim - nd;
+  bool disjoint = true;
+  for (int j = 0; j < nd; j++) disjoint &= k[j] <= s[j] && d[j] == 1;
+  if (disjoint) return pool_disjoint(x, nd, k, s);
   int64_t i_[4], o_[4], e_[4];
   for (int j = 0; j < nd; j++) {
     i_[j] = xs.d[lead + j];
