@@ -138,7 +138,7 @@ static double median_after(const double *v, int n, int skip) {   // the first st
 }
 
 // The learning rate of step i (0-based) of n: constant, or a cosine decay from lr to 0 (the run ends on small
-// steps that settle the weights: 420 steps reach 90% test accuracy, a constant 1e-3 about 89%)
+// steps that settle the weights: 600 steps reach 91% test accuracy, 420 about 90.1-90.4%, a constant 1e-3 89%)
 static double lr_at(const char *schedule, double lr, int i, int n) {
   return strcmp(schedule, "cosine") ? lr : lr * 0.5 * (1 + cos(3.14159265358979323846 * i / n));
 }
@@ -159,7 +159,7 @@ static int train_step(tg_tensor **in, int nin, tg_tensor **out, void *user) {
 static void free_data(Data *d) { free(d->x_train); free(d->y_train); free(d->x_test); free(d->y_test); }
 
 int tg_cmd_train(int argc, char **argv) {
-  int steps = 70 * 6, batch = 512, eval_every = 0;
+  int steps = 600, batch = 512, eval_every = 0;
   const char *ckpt = "fashion_mnist.safetensors", *schedule = "cosine";
   double min_acc = -1;      // --min-accuracy: fail (exit 1) below it, and unless the loss fell (the CI check)
   double lr = 2e-3;
