@@ -100,9 +100,12 @@ int main(void) {
   // a 24-wide output: its rows take 8 lanes (contiguous store and input loads, the weight the same for every lane)
   expect("conv 32->32 5x5 on 28x28", tg_conv2d(E(SH(8, 32, 28, 28)), E(SH(32, 32, 5, 5)), NULL, 1, NULL, NULL, NULL), 32,
          "VECTORIZE(3,8) UPCAST(2,4) UPCAST(1,2) UNROLL(6,5)");
-  // the input gradient of conv(max_pool(x)): the conv's dx is broadcast over the pool window's axes, which are not
-  // upcast (their copies would be one accumulator); the output rows and columns are
-  expect_in("max-pool backward of a conv's dx", pool_conv_dx(), 32, true, "VECTORIZE(1,8) UPCAST(3,2) UPCAST(2,2) UNROLL(12,3)");
+  // an output axis the main loop does not depend on is not upcast: its copies would be one accumulator. A matmul
+  // broadcast over an inner axis of 4 (without the rule: UPCAST(2,4)); the demo network's conv input gradient
+  // fused into the max-pool backward (its main kernel: lanes on channels, rows and columns upcast)
+  expect_in("max-pool backward of a conv's dx", pool_conv_dx(), 32, true, "VECTORIZE(1,8) UPCAST(3,2) UPCAST(2,2) UNROLL(6,3)");
+  expect("matmul broadcast over an inner axis", tg_mul(tg_expand(tg_reshape(tg_matmul(E(SH(64, 32)), E(SH(32, 64))), SH(64, 64, 1)), SH(64, 64, 4)), E(SH(64, 64, 4))), 32,
+         "VECTORIZE(1,8) UPCAST(1,2) UPCAST(0,4) UNROLL(3,4)");
   // an output of 10 fits no lanes: padded to 12 (PADTO, masked stores) and vectorized by 4
   expect("matmul 64x32 @ 32x10", tg_matmul(E(SH(64, 32)), E(SH(32, 10))), 32, "PADTO(1,4) VECTORIZE(1,4) UPCAST(0,4) UNROLL(2,4)");
   expect("sum of 256x64x10 over axis 0", tg_sum(E(SH(256, 64, 10)), (int[]){ 0 }, 1, false), 32, "PADTO(1,4) VECTORIZE(1,4) UPCAST(0,4) UNROLL(2,4)");
