@@ -247,6 +247,11 @@ static void conv_grad(UOp *node, UOp *gy, UOp **out) {
   UOp *x = node->src[1], *w = node->src[2];
   ConvParams c = conv_params_get(grad_fn_params(node));
   Shape xs = *ushape(x), ws = *ushape(w);
+  // Both gradients copy gy (padded for dx, cout innermost for dW): computed once into a buffer, the copies are
+  // plain loads, where each would otherwise evaluate the upstream expression (a batchnorm backward) again,
+  // behind the padding's gated loads that keep the C compiler from vectorizing.
+  UOp *base = gy->op == OP_RESHAPE ? gy->src[0] : gy;
+  if (base->op != OP_BUFFER && base->op != OP_CONTIGUOUS) gy = uop1(OP_CONTIGUOUS, gy->dtype, gy, arg_none());
   out[0] = conv_grad_x(gy, w, &xs, &c);
   out[1] = conv_grad_w(gy, x, &ws, &c);
 }
