@@ -3,6 +3,7 @@
 // SCHEDULE_CACHE=0 (every step rangeifies and rewrites again) and with the cache warm
 // usage: bench_schedule_cache [--batch N] [--steps N] [--warm-only 1]   (defaults: 64, 12; --warm-only: for profiling)
 #include "tinygrad.h"
+#include "../tools/fmnist_model.h"
 #include "engine/realize.h"
 #include "engine/schedule_cache.h"
 #include "base/env.h"
@@ -11,56 +12,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct Model {
-  struct tg_nn_conv2d *c1, *c2, *c3, *c4;
-  struct tg_nn_batchnorm *bn1, *bn2;
-  struct tg_nn_linear *fc;
-  tg_optim *opt;
-} Model;
+typedef struct Model { FmnistModel *net; tg_optim *opt; } Model;
 
 static Model model_new(void) {
   tg_manual_seed(1337);
-  Model m = { tg_nn_conv2d_new(1, 32, (int[]){ 5, 5 }, NULL, NULL, NULL, 1, true),
-              tg_nn_conv2d_new(32, 32, (int[]){ 5, 5 }, NULL, NULL, NULL, 1, true),
-              tg_nn_conv2d_new(32, 64, (int[]){ 3, 3 }, NULL, NULL, NULL, 1, true),
-              tg_nn_conv2d_new(64, 64, (int[]){ 3, 3 }, NULL, NULL, NULL, 1, true),
-              tg_nn_batchnorm_new(32, 1e-5, 0.1, true, true), tg_nn_batchnorm_new(64, 1e-5, 0.1, true, true),
-              tg_nn_linear_new(576, 10, true), NULL };
+  Model m = { fmnist_model_new(), NULL };
   tg_tensor *ps[24];
-  int n = 0;
-  struct tg_nn_conv2d *cs[4] = { m.c1, m.c2, m.c3, m.c4 };
-  for (int i = 0; i < 4; i++) { ps[n++] = cs[i]->weight; ps[n++] = cs[i]->bias; }
-  struct tg_nn_batchnorm *bs[2] = { m.bn1, m.bn2 };
-  for (int i = 0; i < 2; i++) {
-    ps[n++] = bs[i]->weight; ps[n++] = bs[i]->bias; ps[n++] = bs[i]->running_mean; ps[n++] = bs[i]->running_var;
-    ps[n++] = bs[i]->num_batches_tracked;
-  }
-  ps[n++] = m.fc->weight; ps[n++] = m.fc->bias;
-  m.opt = tg_optim_adam(ps, n, 1e-3, 0.9, 0.999, 1e-8);
+  int n = m.net ? fmnist_model_tensors(m.net, ps, 24) : 0;
+  m.opt = m.net ? tg_optim_adam(ps, n, 1e-3, 0.9, 0.999, 1e-8) : NULL;
   if (!m.opt) { fprintf(stderr, "%s\n", tg_error()); exit(1); }
   return m;
 }
 
-static void model_free(Model *m) {
-  tg_nn_conv2d_free(m->c1); tg_nn_conv2d_free(m->c2); tg_nn_conv2d_free(m->c3); tg_nn_conv2d_free(m->c4);
-  tg_nn_batchnorm_free(m->bn1); tg_nn_batchnorm_free(m->bn2); tg_nn_linear_free(m->fc); tg_optim_free(m->opt);
-}
-
-static tg_tensor *forward(Model *m, tg_tensor *x) {
-  x = tg_relu(tg_nn_conv2d(m->c1, x));
-  x = tg_relu(tg_nn_conv2d(m->c2, x));
-  x = tg_max_pool2d(tg_nn_batchnorm(m->bn1, x), (int[]){ 2, 2 }, NULL, NULL);
-  x = tg_relu(tg_nn_conv2d(m->c3, x));
-  x = tg_relu(tg_nn_conv2d(m->c4, x));
-  x = tg_max_pool2d(tg_nn_batchnorm(m->bn2, x), (int[]){ 2, 2 }, NULL, NULL);
-  return tg_nn_linear(m->fc, tg_flatten(x, 1, -1));
-}
+static void model_free(Model *m) { tg_optim_free(m->opt); fmnist_model_free(m->net); }
 
 // one step; *build gets the time spent building the graph (forward, loss, backward), which no cache removes
 static double step(Model *m, tg_tensor *x, tg_tensor *y, double *build) {
   double t0 = time_s();
   tg_set_training(true);
-  tg_tensor *l = tg_nn_sparse_categorical_crossentropy(forward(m, x), y, -1, 0);
+  tg_tensor *l = tg_nn_sparse_categorical_crossentropy(fmnist_model_forward(m->net, x), y, -1, 0);
   tg_optim_zero_grad(m->opt);
   if (!l || tg_backward(l) != 0) { fprintf(stderr, "%s\n", tg_error()); exit(1); }
   *build = time_s() - t0;

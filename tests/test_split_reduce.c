@@ -80,7 +80,6 @@ static void test_gradient(void) {
 }
 
 int main(void) {
-  setenv("SCHEDULE_CACHE", "0", 1);   // each run schedules (the cache would replay the first split decision)
   tg_scope_begin();
   test_channel_sums();
   test_when_not_split();

@@ -1,67 +1,12 @@
 // tg train fashion-mnist / tg eval: tinygrad's beautiful_mnist CNN on Fashion-MNIST, in C
 #include "tools.h"
 #include "tinygrad.h"
+#include "fmnist_model.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-typedef struct Model {
-  struct tg_nn_conv2d *c1, *c2, *c3, *c4;
-  struct tg_nn_batchnorm *bn1, *bn2;
-  struct tg_nn_linear *fc;
-} Model;
-
-static Model *model_new(void) {
-  Model *m = calloc(1, sizeof *m);
-  m->c1 = tg_nn_conv2d_new(1, 32, (int[]){ 5, 5 }, NULL, NULL, NULL, 1, true);
-  m->c2 = tg_nn_conv2d_new(32, 32, (int[]){ 5, 5 }, NULL, NULL, NULL, 1, true);
-  m->bn1 = tg_nn_batchnorm_new(32, 1e-5, 0.1, true, true);
-  m->c3 = tg_nn_conv2d_new(32, 64, (int[]){ 3, 3 }, NULL, NULL, NULL, 1, true);
-  m->c4 = tg_nn_conv2d_new(64, 64, (int[]){ 3, 3 }, NULL, NULL, NULL, 1, true);
-  m->bn2 = tg_nn_batchnorm_new(64, 1e-5, 0.1, true, true);
-  m->fc = tg_nn_linear_new(576, 10, true);
-  if (!m->c1 || !m->c2 || !m->bn1 || !m->c3 || !m->c4 || !m->bn2 || !m->fc) { free(m); return NULL; }
-  return m;
-}
-
-static void model_free(Model *m) {
-  tg_nn_conv2d_free(m->c1); tg_nn_conv2d_free(m->c2); tg_nn_conv2d_free(m->c3); tg_nn_conv2d_free(m->c4);
-  tg_nn_batchnorm_free(m->bn1); tg_nn_batchnorm_free(m->bn2); tg_nn_linear_free(m->fc);
-  free(m);
-}
-
-// Conv 1->32 5x5, ReLU, Conv 32->32 5x5, ReLU, BatchNorm, MaxPool 2, Conv 32->64 3x3, ReLU,
-// Conv 64->64 3x3, ReLU, BatchNorm, MaxPool 2, flatten, Linear 576->10
-static tg_tensor *model_forward(Model *m, tg_tensor *x) {
-  x = tg_relu(tg_nn_conv2d(m->c1, x));
-  x = tg_relu(tg_nn_conv2d(m->c2, x));
-  x = tg_max_pool2d(tg_nn_batchnorm(m->bn1, x), (int[]){ 2, 2 }, NULL, NULL);
-  x = tg_relu(tg_nn_conv2d(m->c3, x));
-  x = tg_relu(tg_nn_conv2d(m->c4, x));
-  x = tg_max_pool2d(tg_nn_batchnorm(m->bn2, x), (int[]){ 2, 2 }, NULL, NULL);
-  return tg_nn_linear(m->fc, tg_flatten(x, 1, -1));
-}
-
-static tg_state *model_state(Model *m) {
-  tg_state *s = tg_state_new();
-  int rc = tg_nn_conv2d_state(m->c1, "layers.0", s) | tg_nn_conv2d_state(m->c2, "layers.2", s) |
-           tg_nn_batchnorm_state(m->bn1, "layers.4", s) | tg_nn_conv2d_state(m->c3, "layers.6", s) |
-           tg_nn_conv2d_state(m->c4, "layers.8", s) | tg_nn_batchnorm_state(m->bn2, "layers.10", s) |
-           tg_nn_linear_state(m->fc, "layers.13", s);
-  if (rc) { tg_state_free(s); return NULL; }
-  return s;
-}
-
-// every parameter and buffer (running statistics are realized by the optimizer step too)
-static int model_tensors(Model *m, tg_tensor **out, int max) {
-  tg_state *s = model_state(m);
-  int n = s ? tg_state_len(s) : 0;
-  for (int i = 0; i < n && i < max; i++) out[i] = tg_state_at(s, i);
-  tg_state_free(s);
-  return n;
-}
 
 typedef struct Data { uint8_t *x_train, *y_train, *x_test, *y_test; int64_t n_train, n_test; } Data;
 
@@ -106,7 +51,7 @@ static void progress(int step, int steps, double loss, double t0) {
   fflush(stderr);
 }
 
-static double evaluate(Model *m, const Data *d) {
+static double evaluate(FmnistModel *m, const Data *d) {
   tg_set_training(false);
   int64_t correct = 0;
   const int B = 1000;
@@ -117,7 +62,7 @@ static double evaluate(Model *m, const Data *d) {
     tg_scope_begin();
     tg_tensor *x, *y;
     batch_of(d->x_test, d->y_test, idx, n, &x, &y);
-    tg_tensor *hit = tg_sum(tg_eq(tg_cast(tg_argmax(model_forward(m, x), -1, false), TG_INT32), y), NULL, 0, false);
+    tg_tensor *hit = tg_sum(tg_eq(tg_cast(tg_argmax(fmnist_model_forward(m, x), -1, false), TG_INT32), y), NULL, 0, false);
     double h = tg_item(hit);
     if (isnan(h)) { tg_scope_end(); return -1; }
     correct += (int64_t)h;
@@ -144,12 +89,12 @@ static double lr_at(const char *schedule, double lr, int i, int n) {
 }
 
 // One training step: forward, loss, backward, Adam. The JIT captures it (inputs: the batch).
-typedef struct { Model *m; tg_optim *opt; } StepCtx;
+typedef struct { FmnistModel *m; tg_optim *opt; } StepCtx;
 static int train_step(tg_tensor **in, int nin, tg_tensor **out, void *user) {
   (void)nin;
   StepCtx *c = user;
   tg_set_training(true);
-  tg_tensor *l = tg_nn_sparse_categorical_crossentropy(model_forward(c->m, in[0]), in[1], -1, 0);
+  tg_tensor *l = tg_nn_sparse_categorical_crossentropy(fmnist_model_forward(c->m, in[0]), in[1], -1, 0);
   tg_optim_zero_grad(c->opt);
   if (!l || tg_backward(l) != 0 || tg_optim_step_with(c->opt, &l, 1) != 0) return -1;
   out[0] = l;
@@ -182,10 +127,10 @@ int tg_cmd_train(int argc, char **argv) {
   Data d = { 0 };
   if (load_data(&d) != 0) { fprintf(stderr, "tg train: %s\n", tg_error()); return 1; }
   tg_manual_seed(1337);
-  Model *m = model_new();
+  FmnistModel *m = fmnist_model_new();
   if (!m) { fprintf(stderr, "tg train: %s\n", tg_error()); free_data(&d); return 1; }
   tg_tensor *params[64];
-  int np = model_tensors(m, params, 64);
+  int np = fmnist_model_tensors(m, params, 64);
   tg_optim *opt = tg_optim_adam(params, np, lr, 0.9, 0.999, 1e-8);
   if (!opt) { fprintf(stderr, "tg train: %s\n", tg_error()); return 1; }
   StepCtx ctx = { m, opt };
@@ -224,7 +169,7 @@ int tg_cmd_train(int argc, char **argv) {
     else printf("time to 90%% test accuracy: not reached in %d steps\n", steps);
   }
   double acc = evaluate(m, &d);
-  tg_state *s = model_state(m);
+  tg_state *s = fmnist_model_state(m);
   int rc = s ? tg_safetensors_save(s, ckpt) : -1;
   tg_state_free(s);
   printf("test accuracy %.2f%% after %d steps (batch %d), final loss %.4f, wall time %.1f s, checkpoint %s\n",
@@ -239,7 +184,7 @@ int tg_cmd_train(int argc, char **argv) {
   free(step_s);
   tg_jit_free(jit);
   tg_optim_free(opt);
-  model_free(m);
+  fmnist_model_free(m);
   free(idx);
   free_data(&d);
   return rc == 0 && acc >= 0 ? 0 : 1;
@@ -249,13 +194,13 @@ int tg_cmd_eval(int argc, char **argv) {
   if (argc < 1) { fprintf(stderr, "usage: tg eval <checkpoint.safetensors>\n"); return 2; }
   Data d = { 0 };
   if (load_data(&d) != 0) { fprintf(stderr, "tg eval: %s\n", tg_error()); return 1; }
-  Model *m = model_new();
-  tg_state *s = m ? model_state(m) : NULL;
+  FmnistModel *m = fmnist_model_new();
+  tg_state *s = m ? fmnist_model_state(m) : NULL;
   if (!s || tg_safetensors_load(s, argv[0]) != 0) { fprintf(stderr, "tg eval: %s\n", tg_error()); return 1; }
   double acc = evaluate(m, &d);
   printf("test accuracy %.2f%% (%s)\n", acc * 100, argv[0]);
   tg_state_free(s);
-  model_free(m);
+  fmnist_model_free(m);
   free_data(&d);
   return acc >= 0 ? 0 : 1;
 }

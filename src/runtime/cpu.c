@@ -1,5 +1,6 @@
 // CPU device: C kernels compiled by the system compiler, cached on disk, run on the thread pool
 #include "runtime/cpu.h"
+#include "base/fnv.h"
 #include "runtime/runtime.h"
 #include "renderer/cstyle.h"
 #include "tinygrad.h"
@@ -44,12 +45,6 @@ void rt_cpu_stats_reset(void) {
 }
 
 // ---- helpers ----
-static uint64_t fnv1a(uint64_t h, const void *data, size_t n) {
-  const unsigned char *p = data;
-  for (size_t i = 0; i < n; i++) { h ^= p[i]; h *= 0x100000001b3ULL; }
-  return h;
-}
-
 static void shell_quote(StrBuf *sb, const char *s) {    // 'it'\''s'
   sb_putc(sb, '\'');
   for (; *s; s++) { if (*s == '\'') sb_puts(sb, "'\\''"); else sb_putc(sb, *s); }
@@ -125,29 +120,16 @@ char *rt_cpu_cache_dir(void) {
 
 // ---- the cache file: a shared object followed by a 16-byte trailer (magic, FNV-1a of the bytes before) ----
 static bool file_valid(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return false;
-  bool ok = false;
-  if (fseek(f, 0, SEEK_END) == 0) {
-    long n = ftell(f);
-    if (n > 16 && fseek(f, 0, SEEK_SET) == 0) {
-      unsigned char *buf = malloc((size_t)n);
-      if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) {
-        uint64_t h = fnv1a(0xcbf29ce484222325ULL, buf, (size_t)n - 16), stored;
-        memcpy(&stored, buf + n - 8, 8);
-        ok = !memcmp(buf + n - 16, TRAILER_MAGIC, 8) && stored == h;
-      }
-      free(buf);
-    }
-  }
-  fclose(f);
-  return ok;
+  size_t n;
+  char *b = rt_cache_read(path, TRAILER_MAGIC, &n);
+  free(b);
+  return b != NULL;
 }
 
 static int append_trailer(const char *path) {
   FILE *f = fopen(path, "r+b");
   if (!f) return -1;
-  uint64_t h = 0xcbf29ce484222325ULL;
+  uint64_t h = FNV1A_INIT;
   unsigned char buf[65536];
   size_t n;
   while ((n = fread(buf, 1, sizeof buf, f)) > 0) h = fnv1a(h, buf, n);
@@ -223,12 +205,7 @@ static const char *cpu_features(void) {
 
 static void key_hex(const char *src, char out[33]) {
   const char *parts[] = { src, compiler(), cflags(), FIXED_FLAGS, compiler_version(), cpu_features() };
-  uint64_t h1 = 0xcbf29ce484222325ULL, h2 = 0x84222325cbf29ce4ULL;
-  for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
-    h1 = fnv1a(h1, parts[i], strlen(parts[i]) + 1);
-    h2 = fnv1a(h2, parts[i], strlen(parts[i]) + 1);
-  }
-  snprintf(out, 33, "%016llx%016llx", (unsigned long long)h1, (unsigned long long)h2);
+  fnv_key_hex(parts, sizeof parts / sizeof *parts, out);
 }
 
 // Compiles into the disk cache (or loads a valid cached entry). 0, or -1 with tg_set_error.
@@ -277,15 +254,6 @@ done:
   return rc;
 }
 
-static void symbol_name(const Program *p, char *out, size_t n) {
-  size_t k = 0;
-  if (!((p->name[0] >= 'a' && p->name[0] <= 'z') || (p->name[0] >= 'A' && p->name[0] <= 'Z'))) k = (size_t)snprintf(out, n, "k_");
-  for (const char *c = p->name; *c && k + 1 < n; c++)
-    out[k++] = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ? *c : '_';
-  out[k] = 0;
-  if (!strcmp(out, "k_")) snprintf(out, n, "kernel");
-}
-
 // ---- the device ----
 static void cpu_release(Device *d, Program *p) {
   (void)d;
@@ -295,15 +263,11 @@ static void cpu_release(Device *d, Program *p) {
 
 static int cpu_compile(Device *d, Program *p) {
   char sym[80];
-  symbol_name(p, sym, sizeof sym);
+  rt_symbol_name(p, sym, sizeof sym);
   double t0 = time_s();
   char *src = rend_c(p, sym);
   if (!src) return -1;
-  if (p->dev && p->dev->release) p->dev->release(p->dev, p);
-  free(p->src);
-  p->src = src;
-  p->dev = d;
-  LOG(4, "%s", src);
+  rt_take_source(d, p, src);
   pthread_mutex_lock(&cpu_mu);
   char *dir = rt_cpu_cache_dir();
   bool hit = false;
@@ -438,7 +402,7 @@ static int cpu_compile_many(Device *d, Program **ps, int n, char **errs) {
   for (int i = 0; i < n; i++) {
     errs[i] = NULL;
     char sym[80], name[96];
-    symbol_name(ps[i], sym, sizeof sym);
+    rt_symbol_name(ps[i], sym, sizeof sym);
     snprintf(name, sizeof name, "b%d_%s", i, sym);
     B.syms[i] = strdup(name);
     if (!(B.srcs[i] = rend_c(ps[i], name))) errs[i] = strdup(tg_error() ? tg_error() : "render failed");

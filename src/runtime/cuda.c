@@ -1,5 +1,6 @@
 // CUDA device: NVRTC-compiled kernels (cached on disk) launched on one stream per GPU, a caching allocator
 #include "runtime/cuda.h"
+#include "base/fnv.h"
 #include "runtime/cuda_api.h"
 #include "runtime/cpu.h"
 #include "runtime/runtime.h"
@@ -157,50 +158,17 @@ static int cuda_copyout(Device *d, void *dst, const void *src, size_t nbytes) {
 }
 
 // ---- compiling: NVRTC, cubins cached on disk as <cache dir>/cuda/<key>.cubin + a 16-byte trailer ----
-static uint64_t fnv1a(uint64_t h, const void *data, size_t n) {
-  const unsigned char *p = data;
-  for (size_t i = 0; i < n; i++) { h ^= p[i]; h *= 0x100000001b3ULL; }
-  return h;
-}
-
-// The kernel's symbol: its name with anything but [A-Za-z0-9_] replaced, starting with a letter.
-static void symbol_name(const Program *p, char *out, size_t n) {
-  size_t k = (size_t)snprintf(out, n, "%s", (p->name[0] >= '0' && p->name[0] <= '9') || !p->name[0] ? "k_" : "");
-  for (const char *c = p->name; *c && k + 1 < n; c++)
-    out[k++] = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ? *c : '_';
-  out[k] = 0;
-}
-
 // Path of the cubin for (src, arch, NVRTC version and options), or NULL with CACHELEVEL=0. malloc'd.
 static char *cubin_path(const char *src, const char *arch) {
   char *dir = rt_cpu_cache_dir();
   if (!dir) return NULL;
   const char *parts[] = { src, arch, nvrtc_version_str(), nvrtc_options() };
-  uint64_t h1 = 0xcbf29ce484222325ULL, h2 = 0x84222325cbf29ce4ULL;
-  for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
-    h1 = fnv1a(h1, parts[i], strlen(parts[i]) + 1);
-    h2 = fnv1a(h2, parts[i], strlen(parts[i]) + 1);
-  }
+  char key[33];
+  fnv_key_hex(parts, sizeof parts / sizeof *parts, key);
   StrBuf sb = { 0 };
-  sb_printf(&sb, "%s/cuda/%016llx%016llx.cubin", dir, (unsigned long long)h1, (unsigned long long)h2);
+  sb_printf(&sb, "%s/cuda/%s.cubin", dir, key);
   free(dir);
   return sb_take(&sb);
-}
-
-// A valid cached cubin (malloc'd, trailer removed), or NULL.
-static char *cache_read(const char *path, size_t *n) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  char *buf = NULL;
-  long len = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-  if (len > 16 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)len)) && fread(buf, 1, (size_t)len, f) == (size_t)len) {
-    uint64_t h = fnv1a(0xcbf29ce484222325ULL, buf, (size_t)len - 16), stored;
-    memcpy(&stored, buf + len - 8, 8);
-    if (!memcmp(buf + len - 16, CUBIN_MAGIC, 8) && stored == h) { *n = (size_t)len - 16; fclose(f); return buf; }
-  }
-  free(buf);
-  fclose(f);
-  return NULL;
 }
 
 // Written to a temporary name and renamed, so a reader never sees half a file. Failures only cost a rebuild.
@@ -209,7 +177,7 @@ static void cache_write(const char *path, const char *bin, size_t n) {
   sb_puts(&dir, path);
   *strrchr(dir.s, '/') = 0;
   sb_printf(&tmp, "%s.tmp.%d", path, (int)getpid());
-  uint64_t h = fnv1a(0xcbf29ce484222325ULL, bin, n);
+  uint64_t h = fnv1a(FNV1A_INIT, bin, n);
   FILE *f = rt_cpu_mkdirs(dir.s) == 0 ? fopen(tmp.s, "wb") : NULL;
   bool ok = f && fwrite(bin, 1, n, f) == n && fwrite(CUBIN_MAGIC, 1, 8, f) == 8 && fwrite(&h, 1, 8, f) == 8;
   if (f && fclose(f) != 0) ok = false;
@@ -220,7 +188,7 @@ static void cache_write(const char *path, const char *bin, size_t n) {
 
 // The cubin of src from the disk cache, else from NVRTC (then cached). malloc'd; NULL with tg_set_error.
 static char *get_cubin(const char *src, const char *sym, const char *arch, size_t *n) {
-  char *path = cubin_path(src, arch), *bin = path ? cache_read(path, n) : NULL;
+  char *path = cubin_path(src, arch), *bin = path ? rt_cache_read(path, CUBIN_MAGIC, n) : NULL;
   if (bin) stats.cache_hits++;
   else if (nvrtc_compile(src, sym, arch, &bin, n) == 0) {
     stats.compiled++;
@@ -240,14 +208,10 @@ static void cuda_release(Device *d, Program *p) {
 
 static int cuda_compile(Device *d, Program *p) {
   char sym[80];
-  symbol_name(p, sym, sizeof sym);
+  rt_symbol_name(p, sym, sizeof sym);
   char *src = rend_cuda(p, sym, BLOCK);
   if (!src) return -1;
-  if (p->dev && p->dev->release) p->dev->release(p->dev, p);
-  free(p->src);
-  p->src = src;
-  p->dev = d;
-  LOG(4, "%s", src);
+  rt_take_source(d, p, src);
   pthread_mutex_lock(&cuda_mu);
   size_t n = 0;
   char *bin = get_cubin(src, sym, gpu_of(d)->arch, &n);
@@ -378,7 +342,7 @@ Device *rt_cuda_device(int index) {
 
 int rt_cuda_render_only(Program *p) {
   char sym[80];
-  symbol_name(p, sym, sizeof sym);
+  rt_symbol_name(p, sym, sizeof sym);
   char *src = rend_cuda(p, sym, BLOCK);
   if (!src) return -1;
   free(p->src);

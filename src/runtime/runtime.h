@@ -18,6 +18,14 @@ int64_t rt_eval_int(UOp *u, const Program *p, const int64_t *vars);
 // without one.
 int64_t rt_par_count(const Program *p, const int64_t *vars);
 
+// Compiling backends: the kernel's C symbol (its name with anything but [A-Za-z0-9_] replaced, starting with a
+// letter); taking a freshly rendered source (releasing what an earlier compile made, DEBUG=4 prints it); a disk-
+// cache file ending in a 16-byte trailer (magic, FNV-1a of the bytes before): its contents without the trailer
+// (malloc'd, length in *n), or NULL when missing or corrupt.
+void  rt_symbol_name(const Program *p, char *out, size_t n);
+void  rt_take_source(Device *d, Program *p, char *src);
+char *rt_cache_read(const char *path, const char magic[8], size_t *n);
+
 // Backends fill in a Device (called once by the registry).
 void rt_cpu_init(Device *d);
 void rt_interp_init(Device *d);

@@ -211,3 +211,9 @@ const UOpList *uop_toposort(UOp *root) {
   HMAP_PUT_PTR(&uop_pool_.topo_cache, root, l);
   return l;
 }
+
+bool uop_reaches(UOp *root, const UOp *target) {
+  const UOpList *t = uop_toposort(root);
+  for (int64_t i = 0; i < t->n; i++) if (t->items[i] == target) return true;
+  return false;
+}

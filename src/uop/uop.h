@@ -81,6 +81,7 @@ int64_t uop_vmax(const UOp *u);
 // Toposort: every node reachable from root, sources before users. Cached per root until the next GC.
 typedef struct UOpList { UOp **items; int64_t n; } UOpList;
 const UOpList *uop_toposort(UOp *root);
+bool uop_reaches(UOp *root, const UOp *target);   // target is root or one of its (transitive) sources
 
 // ---- memory: mark-and-sweep at safe points ----
 // Roots: the pin set, plus every registered root callback (tensors, caches, traces).

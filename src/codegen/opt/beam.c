@@ -1,5 +1,6 @@
 // BEAM search: opt lists chosen by timing candidate kernels on the device; results cached on disk
 #include "codegen/opt/beam.h"
+#include "base/fnv.h"
 #include "codegen/decomp.h"
 #include "codegen/linearize.h"
 #include "runtime/cpu.h"
@@ -400,25 +401,16 @@ static int search(Device *dev, UOp *ast, bool decomp, int width, Opt *out, int m
 // ---- the disk cache: <cache dir>/beam/<key>.txt, a few text lines closed by a checksum line ----
 static const char CACHE_MAGIC[] = "tinygrad.c beam 1\n";
 
-static uint64_t fnv1a(uint64_t h, const void *data, size_t n) {
-  const unsigned char *p = data;
-  for (size_t i = 0; i < n; i++) { h ^= p[i]; h *= 0x100000001b3ULL; }
-  return h;
-}
-
 static char *cache_path(Device *dev, UOp *ast, bool decomp, int width) {
   char *dir = rt_cpu_cache_dir();
   if (!dir) return NULL;
   char *listing = uop_listing(ast), params[128];
   snprintf(params, sizeof params, "%s|%d|%d|%d%s%s", dev->name, dev->caps.vector_bytes, (int)decomp, width, dev->model[0] ? "|" : "", dev->model);
-  uint64_t h1 = 0xcbf29ce484222325ULL, h2 = 0x84222325cbf29ce4ULL;
   const char *parts[] = { CACHE_MAGIC, listing, params };
-  for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
-    h1 = fnv1a(h1, parts[i], strlen(parts[i]) + 1);
-    h2 = fnv1a(h2, parts[i], strlen(parts[i]) + 1);
-  }
+  char key[33];
+  fnv_key_hex(parts, sizeof parts / sizeof *parts, key);
   StrBuf sb = { 0 };
-  sb_printf(&sb, "%s/beam/%016llx%016llx.txt", dir, (unsigned long long)h1, (unsigned long long)h2);
+  sb_printf(&sb, "%s/beam/%s.txt", dir, key);
   free(listing);
   free(dir);
   return sb_take(&sb);
@@ -462,7 +454,7 @@ static int cache_read(const char *path, UOp *ast, Opt *opts, int max) {
   int n = -1;
   if (big || len == 0 || memchr(buf, 0, len)) bad = "not a small text file";
   else if (!check || sscanf(check, "check %llx", &want) != 1) bad = "no checksum (truncated?)";
-  else if (fnv1a(0xcbf29ce484222325ULL, buf, (size_t)(check - buf)) != want) bad = "checksum mismatch";
+  else if (fnv1a(FNV1A_INIT, buf, (size_t)(check - buf)) != want) bad = "checksum mismatch";
   else {
     *check = 0;
     bad = parse_entry(buf, ast, opts, max, &n);
@@ -476,7 +468,7 @@ static void cache_write(const char *path, const Opt *opts, int n) {
   sb_puts(&sb, CACHE_MAGIC);
   sb_printf(&sb, "opts %d\n", n);
   for (int i = 0; i < n; i++) sb_printf(&sb, "%s %d %d\n", opt_name(opts[i].kind), opts[i].axis, opts[i].amount);
-  sb_printf(&sb, "check %016llx\n", (unsigned long long)fnv1a(0xcbf29ce484222325ULL, sb.s, sb.len));
+  sb_printf(&sb, "check %016llx\n", (unsigned long long)fnv1a(FNV1A_INIT, sb.s, sb.len));
   sb_printf(&dir, "%.*s", (int)(strrchr(path, '/') - path), path);
   sb_printf(&tmp, "%s.tmp.%d", path, (int)getpid());
   FILE *f = rt_cpu_mkdirs(dir.s) == 0 ? fopen(tmp.s, "wb") : NULL;

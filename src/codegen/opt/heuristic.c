@@ -63,12 +63,6 @@ static int64_t heaviest_trips(const UOpList *t) {
   return heaviest;
 }
 
-static bool uses_range(UOp *idx, UOp *r) {
-  const UOpList *t = uop_toposort(idx);
-  for (int64_t i = 0; i < t->n; i++) if (t->items[i] == r) return true;
-  return false;
-}
-
 // Copies of an output axis are separate accumulators only if the main loop nest's loads depend on it: a
 // convolution's gradient fused into a max-pool's backward is broadcast over the pool window, and upcasting
 // the window axes would leave one accumulator (the copies are the same UOps).
@@ -78,7 +72,7 @@ static bool feeds_main_loop(UOp *ast, UOp *r) {
   if (heaviest == 1) return true;                 // no reduce loads: nothing to share
   for (int64_t i = 0; i < t->n; i++) {
     UOp *u = t->items[i];
-    if (u->op == OP_LOAD && u->src[0]->op == OP_INDEX && reduce_trips(u) * 8 >= heaviest && uses_range(u->src[0]->src[1], r)) return true;
+    if (u->op == OP_LOAD && u->src[0]->op == OP_INDEX && reduce_trips(u) * 8 >= heaviest && uop_reaches(u->src[0]->src[1], r)) return true;
   }
   return false;
 }

@@ -134,12 +134,6 @@ static UOp *swap_axes(UOp *ast, Opt o, char *why, int whylen) {
   return sym_substitute(sym_substitute(ast, from, tmp, 2), tmp, to, 2);
 }
 
-static bool uses(UOp *u, UOp *r) {
-  const UOpList *t = uop_toposort(u);
-  for (int64_t i = 0; i < t->n; i++) if (t->items[i] == r) return true;
-  return false;
-}
-
 // A reduce term that is 0 wherever a load gated by the padding reads 0 (products, sums of such, casts...)
 static bool zero_when_padded(UOp *u, HMap *gated) {
   switch (u->op) {
@@ -163,7 +157,7 @@ static UOp *pad_axis(UOp *ast, UOp *r, int64_t n2, HMap *gated) {
   VEC(UOp *) from = { 0 }, to = { 0 };
   for (int64_t i = 0; i < t->n; i++) {
     UOp *u = t->items[i], *ix = u->op == OP_LOAD || u->op == OP_STORE ? u->src[0] : NULL;
-    if (!ix || ix->op != OP_INDEX || !uses(ix->src[1], r2)) continue;
+    if (!ix || ix->op != OP_INDEX || !uop_reaches(ix->src[1], r2)) continue;
     UOp *gate = ix->nsrc > 2 ? uop2(OP_AND, ix->src[2]->dtype, ix->src[2], in, arg_none()) : in;
     UOp *nix = uop3(OP_INDEX, ix->dtype, ix->src[0], ix->src[1], gate, arg_none());
     UOp *src[u->nsrc + 1];               // the same sources, the gated index first; a load gets its alt 0
@@ -193,7 +187,7 @@ static UOp *padto(UOp *ast, Opt o, char *why, int whylen) {
     const UOpList *t = uop_toposort(out);
     for (int64_t i = 0; i < t->n && !bad; i++) {
       UOp *red = t->items[i];
-      if (red->op != OP_REDUCE || !uses(red, find_range(out, o.axis))) continue;
+      if (red->op != OP_REDUCE || !uop_reaches(red, find_range(out, o.axis))) continue;
       if (red->arg.i != OP_ADD || !zero_when_padded(red->src[0], &gated)) bad = "a reduce over the axis would not add 0 on the padded trips";
     }
   }
