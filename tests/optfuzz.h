@@ -7,7 +7,9 @@
  * sequence of 1-5 opts (UPCAST/UNROLL/VECTORIZE on any axis by 2..32, the product of the amounts at most 32 to
  * bound the C compiler's work; refusals are tallied by reason and another opt is drawn), opt_finish, linearize,
  * and a CPU compile (Device.compile_many: a batch of cases shares the C
- * compiler's runs, on every core). Every buffer is compared with the reference: integers and bools bitwise,
+ * compiler's runs, on every core). The opts are drawn for a GPU-like target (renderer/caps.h caps_gpu), so LOCAL, GROUP,
+ * GROUPTOP and NOLOCALS are drawn too; a case with thread ranges runs on INTERP (virtual threads, shared memory and
+ * barriers) instead of the CPU, whose C dialect has no barriers. Every buffer is compared with the reference: integers and bools bitwise,
  * floats within 4 * eps * (reduce length) of |ref| + mean|ref| (reassociated sums). Float inputs are multiples of
  * 1/8 in [-2, 2], so sums of products are exact and only transcendental-fed sums can differ at all.
  * Graph g uses its own seed (mixed from the run's seed and g), so FUZZ_FIRST=g FUZZ_N=1 replays one graph. */
@@ -51,7 +53,14 @@ typedef struct OptFuzz {
   int nreasons;
   double max_err;                     // largest |cpu - ref| / (|ref| + mean|ref|) seen
   double max_err_units;               // the same in units of eps * reduce length (fails above 4)
+  int64_t on_interp;                  // cases with thread ranges, run on INTERP
 } OptFuzz;
+
+static const RendererCaps *of_caps(void) {
+  static RendererCaps caps;
+  if (!caps.has_local) caps = caps_gpu();
+  return &caps;
+}
 
 static int64_t of_r(OptFuzz *f, int64_t lo, int64_t hi) { return rng_range(&f->rng, lo, hi); }
 static bool of_p(OptFuzz *f, double p) { return rng_unit(&f->rng) < p; }
@@ -325,7 +334,10 @@ static Opt of_draw(OptFuzz *f, UOp *ast) {
   o.axis = (int)r->arg.tup[0];
   if (nd) o.amount = divs[of_r(f, 0, nd - 1)];
   if (o.kind != OPT_VECTORIZE || of_p(f, 0.2)) o.kind = r->arg.tup[1] == 1 ? OPT_UNROLL : OPT_UPCAST;
-  if (of_p(f, 0.1)) o = (Opt){ OPT_SWAP, (int)r->arg.tup[0], (int)rs[of_r(f, 0, nr - 1)]->arg.tup[0] };   // loop order
+  if (of_p(f, 0.25)) {               // threads of a block: LOCAL on an output axis, GROUP/GROUPTOP on a reduce axis
+    o.kind = r->arg.tup[1] == 1 ? (of_p(f, 0.5) ? OPT_GROUP : OPT_GROUPTOP) : OPT_LOCAL;
+    if (of_p(f, 0.05)) o = (Opt){ OPT_NOLOCALS, 0, 0 };
+  } else if (of_p(f, 0.1)) o = (Opt){ OPT_SWAP, (int)r->arg.tup[0], (int)rs[of_r(f, 0, nr - 1)]->arg.tup[0] };   // loop order
   else if (of_p(f, 0.12)) {          // pad to a multiple of 2..8 that does not divide the axis (when there is one)
     static const int pads[] = { 2, 3, 4, 8 };
     o = (Opt){ OPT_PADTO, (int)r->arg.tup[0], pads[of_r(f, 0, 3)] };
@@ -344,11 +356,11 @@ static bool of_case(OptFuzz *f, OfKern *k, OfCase *c) {
     Opt o = of_draw(f, ast);
     char why[160];
     if (copies * o.amount > OF_MAX_COPIES) continue;   // keeps the C compiler's time down (lanes count: gathers)
-    UOp *next = opt_apply(ast, o, why, sizeof why);
+    UOp *next = opt_apply(ast, o, of_caps(), why, sizeof why);
     if (!next) { of_refused(f, why); continue; }
     ast = next;
     c->opts[c->nopts++] = o;
-    if (o.kind != OPT_SWAP && o.kind != OPT_PADTO) copies *= o.amount;
+    if (o.kind == OPT_UPCAST || o.kind == OPT_UNROLL || o.kind == OPT_VECTORIZE) copies *= o.amount;
   }
   if (!c->nopts) return false;
   for (int i = 0; i < c->nopts; i++) f->applied[c->opts[i].kind]++;
@@ -370,7 +382,7 @@ static inline void of_fixed(OptFuzz *f, tg_tensor *t, const Opt *opts, int n, co
   TG_ASSERT(sched_create(&s, &root, 1, dev_get("CPU")) == 0 && s.n > 0, "optfuzz: scheduling %s failed: %s", desc, tg_error());
   OfKern *k = &f->kern[f->nkern];
   char why[160];
-  UOp *ast = opt_apply_list(s.items[s.n - 1].ast, opts, n, why, sizeof why);
+  UOp *ast = opt_apply_list(s.items[s.n - 1].ast, opts, n, of_caps(), why, sizeof why);
   if (ast && of_kern_init(f, k, s.items[s.n - 1].ast, -1)) {
     f->nkern++;
     OfCase *c = &f->cases[f->ncases++];
@@ -396,11 +408,14 @@ static void of_report(OptFuzz *f, OfCase *c, const char *what) {
   }
 }
 
+// Cases with thread ranges run on INTERP (compiled there), the others on the CPU. Both read the CPU's host buffers.
+static Device *of_device(OfCase *c) { return dev_get(c->p->nlocal ? "INTERP" : "CPU"); }
+
 static void of_run_case(OptFuzz *f, OfCase *c) {
-  Device *cpu = dev_get("CPU");
+  Device *dev = of_device(c);
   OfKern *k = c->k;
   for (int s = 0; s < k->nbufs; s++) if (k->bufs[s]) buf_copyin(k->bufs[s], k->init[s], k->bufs[s]->nbytes);
-  if (cpu->exec(cpu, c->p, k->bufs, NULL) != 0) { f->failures++; of_report(f, c, tg_error()); return; }
+  if (dev->exec(dev, c->p, k->bufs, NULL) != 0) { f->failures++; of_report(f, c, tg_error()); return; }
   for (int s = 0; s < k->nbufs; s++) {
     Buffer *b = k->bufs[s];
     if (!b) continue;
@@ -410,7 +425,8 @@ static void of_run_case(OptFuzz *f, OfCase *c) {
     if (at) {
       char what[256];
       if (st_is_float(b->dtype))
-        snprintf(what, sizeof what, "buffer %d element %lld: CPU %.9g, INTERP %.9g", s, (long long)at - 1, of_val(b->dtype, got, at - 1), of_val(b->dtype, k->ref[s], at - 1));
+        snprintf(what, sizeof what, "buffer %d element %lld: %s %.9g, INTERP (no opts) %.9g", s, (long long)at - 1, dev->name,
+                 of_val(b->dtype, got, at - 1), of_val(b->dtype, k->ref[s], at - 1));
       else snprintf(what, sizeof what, "buffer %d (%s) element %lld differs", s, st_name(b->dtype), (long long)at - 1);
       f->failures++;
       of_report(f, c, what);
@@ -455,11 +471,18 @@ static int of_batch(OptFuzz *f, int graph, int want, int max_graphs, void (*fixe
   tg_scope_begin();                 // ASTs and programs stay reachable: no collection runs inside the batch
   if (fixed) fixed(f);
   int used = of_build(f, graph, want, max_graphs);
-  Device *cpu = dev_get("CPU");
+  Device *cpu = dev_get("CPU"), *interp = dev_get("INTERP");
   Program *ps[OF_MAX_CASES];
-  char *errs[OF_MAX_CASES];
-  for (int i = 0; i < f->ncases; i++) ps[i] = f->cases[i].p;
-  if (f->ncases) cpu->compile_many(cpu, ps, f->ncases, errs);
+  char *errs[OF_MAX_CASES] = { 0 };
+  int idx[OF_MAX_CASES], ncpu = 0;
+  for (int i = 0; i < f->ncases; i++) {
+    if (!f->cases[i].p->nlocal) { idx[ncpu] = i; ps[ncpu++] = f->cases[i].p; continue; }
+    f->on_interp++;
+    if (interp->compile(interp, f->cases[i].p) != 0) errs[i] = strdup(tg_error());
+  }
+  char *cerrs[OF_MAX_CASES];
+  if (ncpu) cpu->compile_many(cpu, ps, ncpu, cerrs);
+  for (int j = 0; j < ncpu; j++) errs[idx[j]] = cerrs[j];
   for (int i = 0; i < f->ncases; i++) {
     if (errs[i]) { f->compile_failures++; f->failures++; of_report(f, &f->cases[i], errs[i]); free(errs[i]); }
     else of_run_case(f, &f->cases[i]);
@@ -482,9 +505,9 @@ static void of_summary(OptFuzz *f, double secs) {
   printf("optfuzz: %lld cases on %lld kernels from %lld graphs (seed %llu) in %.1f s; %lld multi-output kernels\n",
          (long long)f->ncase_total, (long long)f->nkern_total, (long long)f->ngraphs, (unsigned long long)f->seed, secs,
          (long long)f->multi_output);
-  printf("  opts applied: UPCAST %lld, UNROLL %lld, VECTORIZE %lld, SWAP %lld, PADTO %lld; refused %lld:\n", (long long)f->applied[OPT_UPCAST],
-         (long long)f->applied[OPT_UNROLL], (long long)f->applied[OPT_VECTORIZE], (long long)f->applied[OPT_SWAP], (long long)f->applied[OPT_PADTO],
-         (long long)f->nrefused);
+  printf("  opts applied:");
+  for (int k = 0; k < OPT_NKINDS; k++) printf(" %s %lld%s", opt_name((OptKind)k), (long long)f->applied[k], k + 1 < OPT_NKINDS ? "," : "");
+  printf("; %lld cases with thread ranges ran on INTERP; refused %lld:\n", (long long)f->on_interp, (long long)f->nrefused);
   qsort(f->reasons, (size_t)f->nreasons, sizeof f->reasons[0], of_cmp_reason);
   for (int i = 0; i < f->nreasons; i++) printf("    %7lld  %s\n", (long long)f->reasons[i].n, f->reasons[i].why);
   printf("  max float error %.3g of |ref| + mean|ref| (%.3g eps * reduce length); %lld failures (%lld compile)\n", f->max_err,

@@ -25,7 +25,7 @@ static int main_kernel(Schedule *s) {
 }
 
 // The opts the heuristic picks for the last kernel of t's schedule (or its main kernel), as "KIND(axis,amount) ..."
-static void opts_of(tg_tensor *t, int vector_bytes, bool pick_main, char *out, size_t len) {
+static void opts_for(tg_tensor *t, const RendererCaps *caps, bool pick_main, char *out, size_t len) {
   Schedule s;
   UOp *root = grad_fn_strip(t->uop);
   out[0] = 0;
@@ -33,11 +33,16 @@ static void opts_of(tg_tensor *t, int vector_bytes, bool pick_main, char *out, s
   Opt opts[16];
   int n = 0, pick = s.n - 1;
   if (pick_main) pick = main_kernel(&s);
-  opt_finish(opt_heuristic(s.items[pick].ast, vector_bytes, opts, 16, &n));
+  opt_finish(opt_heuristic(s.items[pick].ast, caps, opts, 16, &n));
   size_t k = 0;
   for (int i = 0; i < n && k < len; i++)
     k += (size_t)snprintf(out + k, len - k, "%s%s(%d,%d)", i ? " " : "", opt_name(opts[i].kind), opts[i].axis, opts[i].amount);
   sched_free(&s);
+}
+
+static void opts_of(tg_tensor *t, int vector_bytes, bool pick_main, char *out, size_t len) {
+  RendererCaps caps = { .vector_bytes = vector_bytes };
+  opts_for(t, &caps, pick_main, out, len);
 }
 
 static void expect_in(const char *what, tg_tensor *t, int vector_bytes, bool pick_main, const char *want) {
@@ -71,6 +76,36 @@ static void padded_matmul_values(void) {
       wrong += c[i * 10 + j] != want;
     }
   CHECK(wrong == 0, "padded matmul: %d of 640 outputs wrong", wrong);
+}
+
+// The GPU rules (codegen/opt/heuristic_gpu.c), for a device with locals
+static void expect_gpu(const char *what, tg_tensor *t, const char *want) {
+  char got[256];
+  RendererCaps caps = caps_gpu();
+  opts_for(t, &caps, true, got, sizeof got);
+  CHECK(!strcmp(got, want), "GPU %s: opts \"%s\", expected \"%s\"", what, got, want);
+}
+
+static void gpu_rules(void) {
+  // rows: a warp of threads over the contiguous reduce axis (coalesced), 8 rows a block, 4 loads in flight
+  expect_gpu("row sum 8192x8192", tg_sum(E(SH(8192, 8192)), (int[]){ 1 }, 1, false), "LOCAL(0,8) GROUP(1,32) UNROLL(1,4)");
+  expect_gpu("matvec 4096x4096 @ 4096", tg_matmul(E(SH(4096, 4096)), E(SH(4096))), "LOCAL(0,8) GROUP(1,32) UNROLL(1,4)");
+  // ... too few rows to fill the GPU with blocks: 256 threads a row
+  expect_gpu("row sum 64x4096", tg_sum(E(SH(64, 4096)), (int[]){ 1 }, 1, false), "GROUP(1,256) UNROLL(1,4)");
+  // a small output over a strided reduce: threads along the contiguous output axis, the reduce split in chunks
+  expect_gpu("sum 4096x64 over axis 0", tg_sum(E(SH(4096, 64)), (int[]){ 0 }, 1, false), "GROUPTOP(1,4) LOCAL(0,64) UNROLL(1,4)");
+  // matmul: a 16x16 block (the store's axis is threadIdx.x), a 4x4 register tile, the reduce unrolled by 4
+  expect_gpu("matmul 1024", tg_matmul(E(SH(1024, 1024)), E(SH(1024, 1024))), "LOCAL(0,16) LOCAL(1,16) UPCAST(1,4) UPCAST(0,4) UNROLL(2,4)");
+  expect_gpu("conv 32->32 5x5 on 24x24", tg_conv2d(E(SH(8, 32, 24, 24)), E(SH(32, 32, 5, 5)), NULL, 1, NULL, NULL, NULL), "LOCAL(2,4) LOCAL(3,4)");
+  // softmax: its reduces are broadcast back over the row (no GROUP): threads over rows
+  expect_gpu("softmax rows 64x1000", tg_softmax(E(SH(64, 1000)), 1), "LOCAL(0,16) UNROLL(3,4)");
+  // elementwise: a block along the store's contiguous axis (with the next axis when that is short), 4 copies a thread
+  expect_gpu("elementwise 8192x8192", tg_add(E(SH(8192, 8192)), E(SH(8192, 8192))), "LOCAL(1,256) UPCAST(1,4)");
+  expect_gpu("elementwise 100x10", tg_add(E(SH(100, 10)), E(SH(100, 10))), "LOCAL(0,25) LOCAL(1,10)");
+  expect_gpu("elementwise 5x5", tg_add(E(SH(5, 5)), E(SH(5, 5))), "");
+  int tok = env_push_int("NOOPT", 1);
+  expect_gpu("NOOPT row sum", tg_sum(E(SH(8192, 8192)), (int[]){ 1 }, 1, false), "");
+  env_pop(tok);
 }
 
 int main(void) {
@@ -110,6 +145,7 @@ int main(void) {
   expect("matmul 64x32 @ 32x10", tg_matmul(E(SH(64, 32)), E(SH(32, 10))), 32, "PADTO(1,4) VECTORIZE(1,4) UPCAST(0,4) UNROLL(2,4)");
   expect("sum of 256x64x10 over axis 0", tg_sum(E(SH(256, 64, 10)), (int[]){ 0 }, 1, false), 32, "PADTO(1,4) VECTORIZE(1,4) UPCAST(0,4) UNROLL(2,4)");
   padded_matmul_values();
+  gpu_rules();
   // elementwise kernels are left to the C compiler's vectorizer
   expect("elementwise", tg_add(E(SH(64, 64)), E(SH(64, 64))), 32, "");
   // NOOPT=1: nothing

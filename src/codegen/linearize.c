@@ -1,6 +1,7 @@
 // Linearize: place every node in the innermost loop it depends on, lower REDUCEs to accumulators
 #include "codegen/linearize.h"
 #include "uop/nest.h"
+#include "uop/axis.h"
 #include "base/error.h"
 #include "base/hashmap.h"
 #include "base/vec.h"
@@ -31,7 +32,7 @@ static UOp *newof(Lin *L, UOp *u) {
   return n;
 }
 static void put(Lin *L, UOp *old, UOp *n) { HMAP_PUT_PTR(&L->newof, old, n); }
-static bool is_def(Op op) { return op == OP_DEFINE_GLOBAL || op == OP_DEFINE_VAR || op == OP_DEFINE_REG; }
+static bool is_def(Op op) { return op == OP_DEFINE_GLOBAL || op == OP_DEFINE_VAR || op == OP_DEFINE_REG || op == OP_DEFINE_LOCAL; }
 // Appends n; constants made during lowering (identities, offsets) go to the top the first time.
 static void append(Lin *L, UOp *n) {
   for (uint32_t i = 0; i < n->nsrc; i++)
@@ -278,6 +279,21 @@ static void kernel_name(Lin *L, Program *p) {
     if (L->nest.owner[i]) k += snprintf(p->name + k, sizeof p->name - (size_t)k, "_%lld", (long long)nest_range_size(L->nest.range[i]));
 }
 
+// The thread ranges (innermost of the output chain) as threadIdx.x, .y, .z: the innermost is x.
+static void block_shape(Lin *L, Program *p) {
+  for (int k = 0; k < 3; k++) p->local_size[k] = 1;
+  UOp *chain[NEST_MAX_RANGES];
+  int n = 0;
+  for (int r = L->first_output; r >= 0; r = L->chain_next[r]) if (axis_is_thread(L->nest.range[r])) chain[n++] = L->nest.range[r];
+  TG_ASSERT(n <= 3, "linearize: %d thread ranges (a block has at most 3 dimensions)", n);
+  p->nlocal = n;
+  for (int k = 0; k < n; k++) {
+    p->local_range[k] = newof(L, chain[n - 1 - k]);
+    p->local_size[k] = nest_range_size(chain[n - 1 - k]);
+    TG_ASSERT(p->local_size[k] > 0, "linearize: a thread range of symbolic size");
+  }
+}
+
 static int cmp_slot(const void *a, const void *b) {
   const UOp *x = *(UOp *const *)a, *y = *(UOp *const *)b;
   if (x->op != y->op) return (int)x->op - (int)y->op;
@@ -335,11 +351,12 @@ Program *cg_linearize(UOp *ast) {
       p->vars[p->nvars++] = d;
     }
   }
-  if (L->first_output >= 0) {
+  if (L->first_output >= 0 && !axis_is_thread(L->nest.range[L->first_output])) {
     p->par_range = newof(L, L->nest.range[L->first_output]);
     p->par_size = nest_range_size(p->par_range);
     if (p->par_size < 0) p->par_range = NULL;
   }
+  block_shape(L, p);
   kernel_name(L, p);
   estimate(p);
   for (int i = 0; i <= NEST_MAX_RANGES; i++) vec_free(&L->bucket[i]);

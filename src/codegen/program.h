@@ -10,9 +10,14 @@
  *                  slot = its position in Program.vars
  *   CONST          scalar constant
  *   RANGE          src[0] = end (index expr): opens `for (r = 0; r < end; r++)`; arg TUPLE (id, kind)
- *                  kind 0 = loop over an output axis, 1 = reduce loop. The program's first RANGE may be
- *                  the parallel one (Program.par_range): the runtime calls the kernel with a
- *                  [start, end) slice of it per thread.
+ *                  kind 0 = loop over an output axis, 1 = reduce loop (uop/axis.h). The program's first RANGE
+ *                  may be the parallel one (Program.par_range): the runtime calls the kernel with a
+ *                  [start, end) slice of it per thread. Thread ranges (kinds 3 LOCAL, 4 GROUP; Program.local_range)
+ *                  form one chain (nothing between their RANGEs but side-effect-free nodes, their ENDs in a row):
+ *                  the threads of a block. They run "at once": a GPU renders them as threadIdx, INTERP as
+ *                  virtual threads, each running until the next BARRIER before any goes on.
+ *   DEFINE_LOCAL   dtype ptr(local, size) of the element type, arg INT = id: an array the block's threads share
+ *   BARRIER        (void) every thread of the block has reached it; sources = the stores it orders
  *   END            src[0] = the RANGE it closes (dtype void)
  *   DEFINE_REG     dtype ptr(reg, size) of the element type, arg INT = register id: a small local array
  *   INDEX          src = (ptr, idx[, gate]) -> ptr dtype; the element at ptr + idx. A gate (bool) says
@@ -39,6 +44,9 @@ typedef struct Program {
   int64_t par_size;         // its trip count (when constant), else -1
   int64_t par_limit;        // > 0: exec runs only the first par_limit trips of par_range (timing slices;
                             // honoured by devices with par_prefix)
+  int nlocal;               // thread ranges: 0 (the device's default block), 1..3
+  UOp *local_range[3];      // the RANGE that threadIdx.x, .y, .z stand for (the innermost thread range is x)
+  int64_t local_size[3];    // the block's shape (1 where unused)
   char *src;                // rendered source (NULL until rendered)
   void *lib, *entry;        // compiled object (runtime-specific)
   struct Device *dev;       // the device that compiled it (set by compile; program_free calls its release)

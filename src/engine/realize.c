@@ -42,7 +42,7 @@ Program *eng_get_program(Device *dev, UOp *ast) {
     if (e->dev == dev && e->decomp == decomp && e->noopt == noopt && e->beam == beam) return e->p;
   Opt opts[16];
   int nopts = beam > 0 ? beam_opts(dev, ast, decomp, beam, opts, 16) : 0;
-  UOp *k = beam > 0 ? opt_apply_list(ast, opts, nopts, NULL, 0) : opt_heuristic(ast, dev->caps.vector_bytes, opts, 16, &nopts);
+  UOp *k = beam > 0 ? opt_apply_list(ast, opts, nopts, &dev->caps, NULL, 0) : opt_heuristic(ast, &dev->caps, opts, 16, &nopts);
   TG_ASSERT(k, "BEAM opts no longer apply");
   Program *p = opt_codegen(k, decomp);
   if (tg_debug() >= 3) {

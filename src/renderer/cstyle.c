@@ -3,6 +3,7 @@
 #include "renderer/cprelude.h"
 #include "renderer/cudaprelude.h"
 #include "renderer/gpuflat.h"
+#include "uop/axis.h"
 #include "base/error.h"
 #include "base/hashmap.h"
 #include "base/strbuf.h"
@@ -170,14 +171,14 @@ static bool access_of(R *r, UOp *index, Access *a) {
   a->idx = index->src[1];
   a->gate = index->nsrc >= 3 && st(index->src[index->nsrc - 1]) == DT_BOOL ? index->src[index->nsrc - 1] : NULL;
   if (index->nsrc > 3 || (index->nsrc == 3 && !a->gate)) { fail(r, "INDEX with %u sources", index->nsrc); return false; }
-  if (a->buf->op != OP_DEFINE_GLOBAL && a->buf->op != OP_DEFINE_REG) { fail(r, "INDEX into %s", op_name((Op)a->buf->op)); return false; }
+  if (a->buf->op != OP_DEFINE_GLOBAL && a->buf->op != OP_DEFINE_REG && a->buf->op != OP_DEFINE_LOCAL) { fail(r, "INDEX into %s", op_name((Op)a->buf->op)); return false; }
   return true;
 }
 
 static void load_expr(R *r, const Access *a, const char *idx, StrBuf *e) {
   const char *buf = nm(r, a->buf);
   ScalarType t = st(a->buf);
-  if (a->buf->op == OP_DEFINE_REG) sb_printf(e, "%s[%s]", buf, idx);
+  if (a->buf->op != OP_DEFINE_GLOBAL) sb_printf(e, "%s[%s]", buf, idx);   // registers and shared memory hold the C type
   else if (t == DT_FLOAT16) { sb_printf(e, "tg_h2f(%s[%s])", buf, idx); r->need_half = true; }
   else if (t == DT_BFLOAT16) { sb_printf(e, "tg_bf2f(%s[%s])", buf, idx); r->need_bf16 = true; }
   else if (t == DT_BOOL) sb_printf(e, "(%s[%s] != 0)", buf, idx);
@@ -233,7 +234,7 @@ static void render_load(R *r, int i, UOp *u) {
 static void store_stmt(R *r, const Access *a, const char *idx, const char *v, StrBuf *e) {
   const char *buf = nm(r, a->buf);
   ScalarType t = st(a->buf);
-  if (a->buf->op == OP_DEFINE_REG) sb_printf(e, "%s[%s] = %s;", buf, idx, v);
+  if (a->buf->op != OP_DEFINE_GLOBAL) sb_printf(e, "%s[%s] = %s;", buf, idx, v);
   else if (t == DT_FLOAT16) { sb_printf(e, "%s[%s] = tg_f2h(%s);", buf, idx, v); r->need_half = true; }
   else if (t == DT_BFLOAT16) { sb_printf(e, "%s[%s] = tg_f2bf(%s);", buf, idx, v); r->need_bf16 = true; }
   else if (t == DT_BOOL) sb_printf(e, "%s[%s] = (unsigned char)%s;", buf, idx, v);
@@ -473,6 +474,16 @@ static int flat_pos(R *r, const UOp *u) {
   return -1;
 }
 
+/* The unit a grid-stride loop hands out: a thread, or with thread ranges a whole block (every thread of a block then
+ * takes the same trips, so its barriers are reached by all of them). */
+static const char *first_unit(R *r) { return r->p->nlocal ? "(int64_t)blockIdx.x" : "(int64_t)blockIdx.x * blockDim.x + threadIdx.x"; }
+static const char *unit_stride(R *r) { return r->p->nlocal ? "(int64_t)gridDim.x" : "(int64_t)gridDim.x * blockDim.x"; }
+
+static int thread_dim(R *r, const UOp *u) {
+  for (int k = 0; k < r->p->nlocal; k++) if (r->p->local_range[k] == u) return k;
+  return -1;
+}
+
 /* CUDA: the flattened output ranges are one grid-stride loop over a flat index tg_gid; each range's index
  * is derived from it where the range opened, and only the first opens a brace. */
 static void render_flat_range(R *r, UOp *u, int k, const char *name) {
@@ -481,7 +492,7 @@ static void render_flat_range(R *r, UOp *u, int k, const char *name) {
   // a flat index below 2^31 is split with 32-bit division (64-bit division is a long software sequence)
   const char *gid = r->p->par_size * gpu_flat_inner(r->flat, r->nflat) <= INT32_MAX ? "(uint32_t)tg_gid" : "tg_gid";
   if (k == 0) {
-    line(r, "for (int64_t tg_gid = start + (int64_t)blockIdx.x * blockDim.x + threadIdx.x; tg_gid < end; tg_gid += (int64_t)gridDim.x * blockDim.x) {");
+    line(r, "for (int64_t tg_gid = start + %s; tg_gid < end; tg_gid += %s) {", first_unit(r), unit_stride(r));
     r->depth++;
     if (inner == 1) line(r, "%s %s = tg_gid;", T, name);
     else line(r, "%s %s = %s / %" PRId64 ";", T, name, gid, inner);
@@ -497,13 +508,13 @@ static void render_range(R *r, int i, UOp *u) {
     if (r->name[k] && !strcmp(r->name[k], name)) { snprintf(name, sizeof name, "ridx%" PRId64 "_%d", id, i); break; }
   r->name[i] = xstrdup(name);
   const char *T = rend_c_type(st(u)), *bound = nm(r, u->src[0]);
-  int k = flat_pos(r, u);
+  int k = flat_pos(r, u), dim = r->cuda ? thread_dim(r, u) : -1;
   if (k >= 0) { render_flat_range(r, u, k, name); return; }
+  if (dim >= 0) { line(r, "%s %s = threadIdx.%c;", T, name, "xyz"[dim]); return; }   // no loop: the block's threads
   if (u == r->p->par_range && r->cuda) {    // grid-stride: thread t of the grid runs trips start+t, start+t+grid, ...
     char guard[160] = "";
     if (u->src[0]->op != OP_CONST) snprintf(guard, sizeof guard, " && %s < %s", name, bound);
-    line(r, "for (%s %s = start + (int64_t)blockIdx.x * blockDim.x + threadIdx.x; %s < end%s; %s += (int64_t)gridDim.x * blockDim.x) {",
-         T, name, name, guard, name);
+    line(r, "for (%s %s = start + %s; %s < end%s; %s += %s) {", T, name, first_unit(r), name, guard, name, unit_stride(r));
   } else if (u == r->p->par_range && u->src[0]->op == OP_CONST)
     line(r, "for (%s %s = start; %s < end; %s++) {", T, name, name, name);
   else if (u == r->p->par_range)
@@ -548,6 +559,16 @@ static void render_hoisted(R *r, int i, UOp *u) {   // CONST, DEFINE_GLOBAL, DEF
   r->name[i] = xstrdup(name);
 }
 
+// CUDA: an array the block's threads share, of the C type its values compute in
+static void render_local(R *r, int i, UOp *u) {
+  char name[32];
+  snprintf(name, sizeof name, "smem%" PRId64, u->arg.kind == ARG_INT ? u->arg.i : (int64_t)i);
+  r->name[i] = xstrdup(name);
+  if (!r->cuda) { fail(r, "DEFINE_LOCAL: the C dialect has no shared memory (GROUP opts are for GPU devices)"); return; }
+  if (u->dtype.size < 1) { fail(r, "DEFINE_LOCAL without a size"); return; }
+  line(r, "__shared__ %s %s[%" PRId64 "];", rend_c_type(st(u)), name, u->dtype.size);
+}
+
 static void render_node(R *r, int i) {
   UOp *u = r->p->lin[i];
   Op op = (Op)u->op;
@@ -556,7 +577,8 @@ static void render_node(R *r, int i) {
   case OP_CONST: case OP_DEFINE_GLOBAL: case OP_DEFINE_VAR: break;    // rendered up front
   case OP_RANGE: render_range(r, i, u); break;
   case OP_END:
-    for (uint32_t k = 0; k < u->nsrc; k++) if (u->src[k]->op == OP_RANGE && flat_pos(r, u->src[k]) <= 0) close_brace(r);
+    for (uint32_t k = 0; k < u->nsrc; k++)
+      if (u->src[k]->op == OP_RANGE && flat_pos(r, u->src[k]) <= 0 && (!r->cuda || thread_dim(r, u->src[k]) < 0)) close_brace(r);
     break;
   case OP_IF: line(r, "if (%s) {", nm(r, u->src[0])); r->depth++; break;
   case OP_ENDIF: close_brace(r); break;
@@ -569,6 +591,11 @@ static void render_node(R *r, int i) {
     line(r, "%s %s[%" PRId64 "];", ctype(r, dt_vec(dt_scalar(st(u)), u->dtype.count), tb, sizeof tb), name, u->dtype.size);
     break;
   }
+  case OP_DEFINE_LOCAL: render_local(r, i, u); break;
+  case OP_BARRIER:
+    if (r->cuda) line(r, "__syncthreads();");
+    else fail(r, "BARRIER: the C dialect has no threads of a block (GROUP opts are for GPU devices)");
+    break;
   case OP_INDEX: break;                              // inlined into its LOAD/STORE
   case OP_LOAD: render_load(r, i, u); break;
   case OP_STORE: render_store(r, u); break;
@@ -576,7 +603,7 @@ static void render_node(R *r, int i) {
   case OP_AFTER: r->name[i] = xstrdup(nm(r, u->src[0])); break;
   case OP_VECTORIZE: render_vectorize(r, i, u); break;
   case OP_GEP: render_gep(r, i, u); break;
-  case OP_SINK: case OP_NOOP: case OP_GROUP: case OP_BARRIER: break;
+  case OP_SINK: case OP_NOOP: case OP_GROUP: break;
   default:
     if (op_is_alu(op)) render_alu(r, i, u);
     else fail(r, "unsupported op %s", op_name(op));
@@ -643,5 +670,7 @@ char *rend_c(Program *p, const char *fn_name) { return render(p, fn_name, false,
 
 char *rend_cuda(Program *p, const char *fn_name, int block) {
   if (block < 1 || block > 1024) { tg_set_error("rend_cuda(%s): %d threads per block (want 1..1024)", p->name, block); return NULL; }
-  return render(p, fn_name, true, p->par_range ? block : 1);
+  if (p->nlocal) block = (int)(p->local_size[0] * p->local_size[1] * p->local_size[2]);   // the block the thread ranges make
+  else if (!p->par_range) block = 1;
+  return render(p, fn_name, true, block);
 }

@@ -14,8 +14,9 @@
  *   - float16/bfloat16 are stored as 16 bits, computed in float32 and rounded after every op;
  *   - float -> int conversions follow x86 (see renderer/cprelude.h), bool casts are (x != 0);
  *   - bool is stored as one byte; a load treats any nonzero byte as true.
+ * Thread ranges (LOCAL opts) are plain loops here; shared memory and barriers (GROUP opts) are not expressible.
  * Returns a malloc'd string, or NULL with tg_set_error for what this renderer cannot express
- * (vector dtypes, local memory, SPECIAL, WMMA ...). */
+ * (vector pointers, DEFINE_LOCAL, BARRIER, SPECIAL, WMMA ...). */
 char *rend_c(Program *p, const char *fn_name);
 
 /* The CUDA dialect of the same renderer (NVRTC CUDA C++, same semantics as above):
@@ -23,7 +24,9 @@ char *rend_c(Program *p, const char *fn_name);
  *                                                                long long start, long long end);
  * one parameter per buffer slot and per var, then the parallel range's [start, end), which the grid covers
  * with a grid-stride loop (launch with blockDim.x == block, any gridDim.x). A program without a parallel
- * range is rendered for one thread (launch bound 1). */
+ * range is rendered for one thread (launch bound 1). A program with thread ranges (p->nlocal) ignores `block`:
+ * its ranges are threadIdx.x/y/z (launch with blockDim = p->local_size), DEFINE_LOCAL is __shared__, BARRIER is
+ * __syncthreads(), and the grid-stride loop hands out whole blocks ([start, end) counts blocks). */
 char *rend_cuda(Program *p, const char *fn_name, int block);
 
 // The C value type of a scalar type as rendered ("float" for float16/bfloat16, "int64_t" for index).

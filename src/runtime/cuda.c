@@ -246,10 +246,13 @@ static int cuda_launch(Device *d, Program *p, void **ptrs, const int64_t *vars) 
   int64_t n = p->par_range ? rt_par_count(p, vars) * ((Kernel *)p->lib)->inner : 1;
   vals[na] = 0; args[na] = &vals[na]; na++;                         // start
   vals[na] = n > 0 ? n : 0; args[na] = &vals[na]; na++;             // end
-  int block = p->par_range ? BLOCK : 1;
+  // with thread ranges the block is theirs and [start, end) counts blocks; else BLOCK threads, one trip each
+  int block = p->nlocal ? 1 : p->par_range ? BLOCK : 1;
   int64_t grid = (n + block - 1) / block;
   grid = grid < 1 ? 1 : grid > 0x7fffffff ? 0x7fffffff : grid;       // the grid-stride loop covers any rest
-  return cu_check(cu->LaunchKernel((CUfunction)p->entry, (unsigned)grid, 1, 1, (unsigned)block, 1, 1, 0, gpu_of(d)->stream, args, NULL),
+  unsigned bx = p->nlocal ? (unsigned)p->local_size[0] : (unsigned)block, by = (unsigned)p->local_size[1], bz = (unsigned)p->local_size[2];
+  if (!p->nlocal) by = bz = 1;
+  return cu_check(cu->LaunchKernel((CUfunction)p->entry, (unsigned)grid, 1, 1, bx, by, bz, 0, gpu_of(d)->stream, args, NULL),
                   "cuLaunchKernel");
 }
 
@@ -308,7 +311,7 @@ static void device_init(Device *d, Gpu *g, int index) {
   d->kind = "CUDA";
   d->index = index;
   d->impl = g;
-  d->caps = (RendererCaps){ .has_transcendental = true, .has_half = false, .max_upcast = 1, .vector_bytes = 0 };
+  d->caps = caps_gpu();
   d->host_memory = d->par_prefix = false;
   d->alloc = cuda_alloc; d->free = cuda_free; d->copyin = cuda_copyin; d->copyout = cuda_copyout;
   d->compile = cuda_compile; d->exec = cuda_exec; d->launch = cuda_launch; d->release = cuda_release;

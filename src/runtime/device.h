@@ -3,15 +3,8 @@
 #define TG_DEVICE_H
 #include "codegen/program.h"
 #include "runtime/buffer.h"
+#include "renderer/caps.h"
 #include <stdbool.h>
-
-// What a backend can render natively; the shared codegen decomposes the rest.
-typedef struct RendererCaps {
-  bool has_transcendental;  // EXP2/LOG2/SIN/SQRT natively (else decomposed to polynomials)
-  bool has_half;            // computes float16 natively (else stored 16-bit, computed in float32)
-  int max_upcast;           // widest vector
-  int vector_bytes;         // SIMD register width the VECTORIZE opt targets (0: none)
-} RendererCaps;
 
 struct Device {
   char name[32];            // "CPU", "INTERP", "NULL", "CUDA:1"

@@ -4,6 +4,7 @@
 #endif
 #include "runtime/runtime.h"
 #include "renderer/cprelude.h"
+#include "uop/axis.h"
 #include "base/error.h"
 #include "base/hashmap.h"
 #include <math.h>
@@ -26,6 +27,7 @@ typedef struct {
   int *jump;              // RANGE: its END; IF: its ENDIF
   int *jidx;              // RANGE: its place in its END's range list
   int *var_slot;          // DEFINE_VAR: slot in vars
+  bool *thread;           // RANGE: a thread range (LOCAL/GROUP)
 } Plan;
 
 static ScalarType st(const UOp *u) { return (ScalarType)u->dtype.scalar; }
@@ -225,10 +227,40 @@ typedef struct {
   Program *p;
   Plan *pl;
   Val *v;
-  int64_t *limit;        // per position: element count of a DEFINE_GLOBAL/DEFINE_REG
+  int64_t *limit;        // per position: element count of a DEFINE_GLOBAL/DEFINE_REG/DEFINE_LOCAL
   Buffer **bufs;
   const int64_t *vars;
+  bool in_block;         // a virtual thread of a block (see run_block): thread ranges hold its own indices
+  int64_t tid;           // in a block: the thread's number
+  int64_t *phase;        // shared: how many times the threads have met at a barrier, plus 1
+  struct Shadow **shadow;// per DEFINE_LOCAL position: who last wrote and read each element, in which phase
 } Run;
+
+/* The race check on shared memory. A thread may read an element another thread wrote, or write one another thread
+ * read or wrote with a different value, only across a BARRIER. Run one after another, virtual threads would hide a
+ * missing barrier (the last thread to store sees every part), so INTERP checks instead, and aborts on a race. */
+typedef struct Shadow { int64_t w_phase, w_tid, r_phase, r_tid; } Shadow;
+enum { MANY_READERS = -2 };
+
+static bool same_val(ScalarType t, const Val *a, const Val *b) {   // bit for bit, in the member t uses
+  if (t == DT_FLOAT64) return !memcmp(&a->d, &b->d, sizeof a->d);
+  if (st_is_float(t)) return !memcmp(&a->f, &b->f, sizeof a->f);
+  return a->i == b->i;
+}
+
+static void race_check(Run *r, int at, int buf_pos, int64_t e, bool store, const Val *old, const Val *val) {
+  Shadow *sh = &r->shadow[buf_pos][e];
+  int64_t ph = *r->phase;
+  const char *what = NULL;
+  if (!store && sh->w_phase == ph && sh->w_tid != r->tid) what = "reads an element another thread wrote";
+  if (store && sh->r_phase == ph && sh->r_tid != r->tid) what = "writes an element another thread read";
+  if (store && sh->w_phase == ph && sh->w_tid != r->tid && !same_val(st(r->p->lin[buf_pos]), old, val))
+    what = "writes another value where another thread wrote";
+  TG_ASSERT(!what, "INTERP: program %s, lin[%d]: thread %lld %s (element %lld of DEFINE_LOCAL %lld) with no BARRIER between", r->p->name, at,
+            (long long)r->tid, what, (long long)e, (long long)r->p->lin[buf_pos]->arg.i);
+  if (store) { sh->w_phase = ph; sh->w_tid = r->tid; }
+  else { sh->r_tid = sh->r_phase == ph && sh->r_tid != r->tid ? MANY_READERS : r->tid; sh->r_phase = ph; }
+}
 
 static Val *S(Run *r, int i, int k) { return &r->v[r->pl->src[r->pl->src_off[i] + k]]; }
 static int nsrc(Run *r, int i) { return r->pl->src_off[i + 1] - r->pl->src_off[i]; }
@@ -252,7 +284,7 @@ static bool address(Run *r, int at, int idx_pos, void **base, int64_t *elem) {
 
 static ScalarType mem_type(Run *r, int idx_pos) {
   UOp *buf = r->p->lin[r->pl->src[r->pl->src_off[idx_pos]]];
-  return buf->op == OP_DEFINE_REG ? DT_VOID : st(buf);    // registers hold Vals
+  return buf->op == OP_DEFINE_REG || buf->op == OP_DEFINE_LOCAL ? DT_VOID : st(buf);    // registers and shared memory hold Vals
 }
 
 static void do_load(Run *r, int i, UOp *u) {
@@ -263,6 +295,8 @@ static void do_load(Run *r, int i, UOp *u) {
   int64_t e;
   if (gate && address(r, i, idx_pos, &base, &e)) {
     ScalarType t = mem_type(r, idx_pos);
+    int buf_pos = r->pl->src[r->pl->src_off[idx_pos]];
+    if (r->shadow[buf_pos]) race_check(r, i, buf_pos, e, false, NULL, NULL);
     r->v[i] = t == DT_VOID ? ((Val *)base)[e] : mem_load(t, base, e);
   } else r->v[i] = alt ? *S(r, i, 1) : (Val){ 0 };
 }
@@ -274,6 +308,8 @@ static void do_store(Run *r, int i, UOp *u) {
   int64_t e;
   if (!address(r, i, idx_pos, &base, &e)) return;
   ScalarType t = mem_type(r, idx_pos);
+  int buf_pos = r->pl->src[r->pl->src_off[idx_pos]];
+  if (r->shadow[buf_pos]) race_check(r, i, buf_pos, e, true, &((Val *)base)[e], S(r, i, 1));
   if (t == DT_VOID) ((Val *)base)[e] = *S(r, i, 1);
   else mem_store(t, base, e, *S(r, i, 1));
 }
@@ -286,6 +322,90 @@ static int end_step(Run *r, int end_pos, int k) {
     if (r->v[rp].i < S(r, rp, 0)->i) return rp + 1;
   }
   return end_pos + 1;
+}
+
+static int step(Run *r, int i);
+
+/* ---- the threads of a block ----
+ * The thread ranges form one chain from `first` to its END (codegen/program.h). Each combination of their values is a
+ * virtual thread with its own copy of the values (and of every register array) that runs from the chain's start
+ * until a BARRIER or the chain's END; once every thread has stopped, those at a barrier go on. DEFINE_LOCAL arrays
+ * are shared. Values computed inside the chain are not used after it, so the main run continues past its END. */
+typedef struct { Val *v; int64_t *limit; int pc; bool done; } VThread;
+
+static int block_ranges(Run *r, int first, int end, int *pos, int64_t *size) {
+  int n = 0;
+  for (int i = first; i < end; i++)
+    if (r->p->lin[i]->op == OP_RANGE && r->pl->thread[i]) {
+      TG_ASSERT(n < 8 && r->p->lin[i]->src[0]->op == OP_CONST, "INTERP: program %s: thread range lin[%d] of symbolic size or too many", r->p->name, i);
+      pos[n] = i;
+      size[n++] = r->p->lin[i]->src[0]->arg.i;
+    }
+  return n;
+}
+
+static void thread_start(Run *r, VThread *t, int64_t id, const int *pos, const int64_t *size, int n, int first) {
+  int nlin = r->p->nlin;
+  t->v = malloc((size_t)nlin * sizeof(Val));
+  t->limit = malloc((size_t)nlin * sizeof(int64_t));
+  TG_ASSERT(t->v && t->limit, "out of memory");
+  memcpy(t->v, r->v, (size_t)nlin * sizeof(Val));
+  memcpy(t->limit, r->limit, (size_t)nlin * sizeof(int64_t));
+  for (int i = 0; i < nlin; i++)
+    if (r->p->lin[i]->op == OP_DEFINE_REG && r->v[i].p) {          // registers are private
+      t->v[i].p = calloc((size_t)r->limit[i], sizeof(Val));
+      TG_ASSERT(t->v[i].p, "out of memory");
+    }
+  for (int k = n - 1; k >= 0; k--) { t->v[pos[k]].i = id % size[k]; id /= size[k]; }
+  t->pc = first + 1;
+  t->done = false;
+}
+
+static void thread_free(Run *r, VThread *t) {
+  for (int i = 0; i < r->p->nlin; i++) if (r->p->lin[i]->op == OP_DEFINE_REG && r->v[i].p) free(t->v[i].p);
+  free(t->v);
+  free(t->limit);
+}
+
+// Runs t until a BARRIER (true) or the end of the block (false).
+static bool thread_run(Run *tr, VThread *t, int end) {
+  tr->v = t->v;
+  tr->limit = t->limit;
+  while (t->pc != end) {
+    TG_ASSERT(t->pc < end, "INTERP: program %s: a thread left its block", tr->p->name);
+    if (tr->p->lin[t->pc]->op == OP_BARRIER) { t->pc++; return true; }
+    t->pc = step(tr, t->pc);
+  }
+  t->done = true;
+  return false;
+}
+
+static int run_block(Run *r, int first) {
+  int end = r->pl->jump[first], pos[8];
+  int64_t size[8], nthreads = 1;
+  int n = block_ranges(r, first, end, pos, size);
+  for (int k = 0; k < n; k++) nthreads *= size[k];
+  VThread *ts = calloc((size_t)nthreads, sizeof *ts);
+  TG_ASSERT(ts, "out of memory");
+  for (int64_t t = 0; t < nthreads; t++) thread_start(r, &ts[t], t, pos, size, n, first);
+  Run tr = *r;
+  tr.in_block = true;
+  // Phases count barriers only: the next block (a trip of the loops around) starts in the phase this one ended in,
+  // as a GPU's grid-stride loop runs it on the same threads, so a missing barrier before shared memory is reused
+  // between blocks is a race too.
+  for (int64_t waiting = nthreads, round = 0; waiting > 0; round++) {
+    waiting = 0;
+    if (round) ++*r->phase;
+    for (int64_t t = 0; t < nthreads; t++) {
+      tr.tid = t;
+      waiting += !ts[t].done && thread_run(&tr, &ts[t], end);
+    }
+    TG_ASSERT(waiting == 0 || waiting == nthreads, "INTERP: program %s: %lld of %lld threads wait at a BARRIER the others never reach",
+              r->p->name, (long long)waiting, (long long)nthreads);
+  }
+  for (int64_t t = 0; t < nthreads; t++) thread_free(r, &ts[t]);
+  free(ts);
+  return end + 1;
 }
 
 static int step(Run *r, int i) {
@@ -305,18 +425,21 @@ static int step(Run *r, int i) {
     return i + 1;
   }
   case OP_DEFINE_VAR: r->v[i].i = wrap(st(u), (uint64_t)r->vars[r->pl->var_slot[i]]); return i + 1;
-  case OP_DEFINE_REG:
+  case OP_DEFINE_REG: case OP_DEFINE_LOCAL:
     if (!r->v[i].p) {
-      TG_ASSERT(u->dtype.size > 0, "INTERP: DEFINE_REG without a size");
+      TG_ASSERT(u->dtype.size > 0, "INTERP: %s without a size", op_name((Op)u->op));
       r->v[i].p = calloc((size_t)u->dtype.size, sizeof(Val));
       TG_ASSERT(r->v[i].p, "out of memory");
       r->limit[i] = u->dtype.size;
+      if (u->op == OP_DEFINE_LOCAL) r->shadow[i] = calloc((size_t)u->dtype.size, sizeof(Shadow));
+      TG_ASSERT(u->op != OP_DEFINE_LOCAL || r->shadow[i], "out of memory");
     }
     return i + 1;
   case OP_RANGE:
+    if (r->pl->thread[i]) return r->in_block ? i + 1 : run_block(r, i);   // a thread's index was set when it started
     r->v[i].i = 0;
     return 0 < S(r, i, 0)->i ? i + 1 : end_step(r, r->pl->jump[i], r->pl->jidx[i] + 1);
-  case OP_END: return end_step(r, i, 0);
+  case OP_END: return r->in_block && r->pl->thread[r->pl->src[r->pl->src_off[i]]] ? i + 1 : end_step(r, i, 0);
   case OP_IF: return S(r, i, 0)->i ? i + 1 : r->pl->jump[i] + 1;
   case OP_LOAD: do_load(r, i, u); return i + 1;
   case OP_STORE: do_store(r, i, u); return i + 1;
@@ -335,7 +458,7 @@ static int step(Run *r, int i) {
 // ---- plan (made at compile) ----
 static void plan_free(Plan *pl) {
   if (!pl) return;
-  free(pl->src_off); free(pl->src); free(pl->jump); free(pl->jidx); free(pl->var_slot);
+  free(pl->src_off); free(pl->src); free(pl->jump); free(pl->jidx); free(pl->var_slot); free(pl->thread);
   free(pl);
 }
 
@@ -352,7 +475,8 @@ static Plan *plan_new(Program *p) {
   pl->jump = calloc((size_t)n + 1, sizeof(int));
   pl->jidx = calloc((size_t)n + 1, sizeof(int));
   pl->var_slot = calloc((size_t)n + 1, sizeof(int));
-  TG_ASSERT(pl->src_off && pl->src && pl->jump && pl->jidx && pl->var_slot, "out of memory");
+  pl->thread = calloc((size_t)n + 1, sizeof(bool));
+  TG_ASSERT(pl->src_off && pl->src && pl->jump && pl->jidx && pl->var_slot && pl->thread, "out of memory");
   HMap pos = { 0 };
   for (int i = 0; i < n; i++) hmap_put(&pos, (uint64_t)(uintptr_t)p->lin[i], (uint64_t)i);
   int at = 0;
@@ -366,6 +490,9 @@ static Plan *plan_new(Program *p) {
       for (int k = pl->src_off[i]; k < at; k++) { pl->jump[pl->src[k]] = i; pl->jidx[pl->src[k]] = k - pl->src_off[i]; }
     }
     if (u->op == OP_ENDIF) pl->jump[hmap_get_or(&pos, (uint64_t)(uintptr_t)u->src[0], 0)] = i;
+    pl->thread[i] = axis_is_thread(u);
+    TG_ASSERT(u->op != OP_END || !axis_is_thread(u->src[0]) || at - pl->src_off[i] == 1, "INTERP: program %s: an END closes a thread range with others",
+              p->name);
     if (u->op == OP_DEFINE_VAR)
       for (int k = 0; k < p->nvars; k++) if (p->vars[k] == u) pl->var_slot[i] = k;
   }
@@ -393,11 +520,15 @@ static int interp_exec(Device *d, Program *p, Buffer **bufs, const int64_t *vars
   if (rt_check_args(p, bufs, vars) < 0) return -1;
   TG_ASSERT(p->lib, "INTERP: program %s was not compiled", p->name);
   Run r = { .p = p, .pl = p->lib, .bufs = bufs, .vars = vars };
+  int64_t phase = 1;                 // 0 in a Shadow: never
+  r.phase = &phase;
   r.v = calloc((size_t)p->nlin + 1, sizeof(Val));
   r.limit = calloc((size_t)p->nlin + 1, sizeof(int64_t));
-  TG_ASSERT(r.v && r.limit, "out of memory");
+  r.shadow = calloc((size_t)p->nlin + 1, sizeof(Shadow *));
+  TG_ASSERT(r.v && r.limit && r.shadow, "out of memory");
   for (int pc = 0; pc < p->nlin;) pc = step(&r, pc);
-  for (int i = 0; i < p->nlin; i++) if (p->lin[i]->op == OP_DEFINE_REG) free(r.v[i].p);
+  for (int i = 0; i < p->nlin; i++) if (p->lin[i]->op == OP_DEFINE_REG || p->lin[i]->op == OP_DEFINE_LOCAL) { free(r.v[i].p); free(r.shadow[i]); }
+  free(r.shadow);
   free(r.v);
   free(r.limit);
   return 0;

@@ -1,5 +1,6 @@
 // Loop nest analysis of a kernel graph: which RANGEs each node depends on, and where each node lives
 #include "uop/nest.h"
+#include "uop/axis.h"
 #include "base/error.h"
 #include <string.h>
 
@@ -22,12 +23,17 @@ static int add_range(Nest *n, UOp *r) {
   return n->nranges++;
 }
 
+// A node that depends on a thread range goes inside the innermost one: the thread ranges stay one unbroken chain
+// (nothing but their RANGEs between them), which a GPU opens as thread indices and INTERP as virtual threads.
 static int deepest(const Nest *n, uint64_t mask) {
   int best = NEST_ROOT;
+  if (mask & n->thread_mask) mask |= n->thread_mask;
   for (int i = 0; i < n->nranges; i++)
     if (((mask >> i) & 1) && (best == NEST_ROOT || n->depth[i] > n->depth[best])) best = i;
   return best;
 }
+
+static int64_t out_key(const Nest *n, int i) { return range_id(n->range[i]) + (((n->thread_mask >> i) & 1) ? (int64_t)1 << 40 : 0); }
 
 void nest_build(Nest *n, UOp *root) {
   memset(n, 0, sizeof *n);
@@ -46,11 +52,12 @@ void nest_build(Nest *n, UOp *root) {
       }
     if (m) hmap_put(&n->free, (uint64_t)(uintptr_t)u, m);
   }
-  // 2. output ranges nest by id
+  // 2. output ranges nest by id, thread ranges (not owned by a REDUCE) innermost
   int outs[NEST_MAX_RANGES], nout = 0;
   for (int i = 0; i < n->nranges; i++) if (!n->owner[i]) outs[nout++] = i;
+  for (int i = 0; i < nout; i++) if (axis_is_thread(n->range[outs[i]])) n->thread_mask |= 1ull << outs[i];
   for (int a = 1; a < nout; a++)
-    for (int b = a; b > 0 && range_id(n->range[outs[b]]) < range_id(n->range[outs[b - 1]]); b--) {
+    for (int b = a; b > 0 && out_key(n, outs[b]) < out_key(n, outs[b - 1]); b--) {
       int t = outs[b]; outs[b] = outs[b - 1]; outs[b - 1] = t;
     }
   for (int k = 0; k < nout; k++) { n->parent[outs[k]] = k ? outs[k - 1] : NEST_ROOT; n->depth[outs[k]] = k + 1; }

@@ -7,7 +7,9 @@
 /* A kernel graph has RANGE nodes (arg TUPLE (id, kind)) and REDUCE nodes (src = value, ranges...).
  * Output ranges (those no REDUCE owns) nest in order of id; a REDUCE's own ranges nest, in source
  * order, inside the scope where the REDUCE is placed. Every node is placed in the innermost scope
- * among the ranges it depends on, so loop-invariant work is computed once, outside inner loops. */
+ * among the ranges it depends on, so loop-invariant work is computed once, outside inner loops.
+ * Thread ranges (LOCAL/GROUP, uop/axis.h) nest inside all other output ranges, and a node that depends on any of
+ * them is placed inside the innermost. */
 enum { NEST_MAX_RANGES = 64, NEST_ROOT = -1 };
 
 typedef struct Nest {
@@ -19,6 +21,7 @@ typedef struct Nest {
   HMap free;                       // node -> bitmask of ranges it depends on (not bound inside it)
   const UOpList *topo;
   bool split_reduce;               // reduces sharing a range would be placed in different scopes
+  uint64_t thread_mask;            // the thread ranges (uop/axis.h) no REDUCE owns: the innermost output ranges
 } Nest;
 
 void     nest_build(Nest *n, UOp *root);

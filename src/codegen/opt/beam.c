@@ -26,8 +26,8 @@
 BeamStats beam_stats;
 enum { MAX_OPTS = 16, MAX_BUFS = 64, MAX_ACTIONS = 512 };
 
-UOp *opt_apply_list(UOp *ast, const Opt *opts, int n, char *why, int whylen) {
-  for (int i = 0; i < n && ast; i++) ast = opt_apply(ast, opts[i], why, whylen);
+UOp *opt_apply_list(UOp *ast, const Opt *opts, int n, const RendererCaps *caps, char *why, int whylen) {
+  for (int i = 0; i < n && ast; i++) ast = opt_apply(ast, opts[i], caps, why, whylen);
   return ast;
 }
 
@@ -215,7 +215,26 @@ static int add_action(Opt *out, int n, Opt o) {
 /* Every single opt worth trying on c: amounts that divide the axis. The body may grow to BEAM_UPCAST_MAX (default
  * 32) output elements per iteration besides the SIMD lanes, and BEAM_BODY_MAX (default 128) copies with UNROLL:
  * past that the accumulators no longer fit in registers, and GCC takes seconds (128 scalar accumulators: ~7 s). */
-static int actions(const Cand *c, int lanes, Opt *out) {
+// GPU devices: threads on any output axis (LOCAL) or reduce axis (GROUP, GROUPTOP), or none at all (NOLOCALS);
+// opt_apply refuses what the block cannot hold.
+static const int LOCAL_AMOUNTS[] = { 2, 4, 8, 16, 32 }, GROUP_AMOUNTS[] = { 4, 8, 16, 32, 64, 128, 256 };
+
+static int thread_actions(UOp *r, int n, Opt *out) {
+  int64_t size = r->src[0]->arg.i;
+  int axis = (int)r->arg.tup[0];
+  if (r->arg.tup[1] == AXIS_OUTPUT)
+    for (size_t a = 0; a < sizeof LOCAL_AMOUNTS / sizeof *LOCAL_AMOUNTS; a++)
+      if (size % LOCAL_AMOUNTS[a] == 0) n = add_action(out, n, (Opt){ OPT_LOCAL, axis, LOCAL_AMOUNTS[a] });
+  if (r->arg.tup[1] == AXIS_REDUCE)
+    for (size_t a = 0; a < sizeof GROUP_AMOUNTS / sizeof *GROUP_AMOUNTS; a++)
+      if (size % GROUP_AMOUNTS[a] == 0) {
+        n = add_action(out, n, (Opt){ OPT_GROUP, axis, GROUP_AMOUNTS[a] });
+        n = add_action(out, n, (Opt){ OPT_GROUPTOP, axis, GROUP_AMOUNTS[a] });
+      }
+  return n;
+}
+
+static int actions(const Cand *c, int lanes, const RendererCaps *caps, Opt *out) {
   const UOpList *t = uop_toposort(c->ast);
   int64_t up_room = env_int("BEAM_UPCAST_MAX", 32) / expansion(c, false), body_room = env_int("BEAM_BODY_MAX", 128) / expansion(c, true);
   bool vectorized = opt_lane_range(c->ast) != NULL;
@@ -232,6 +251,7 @@ static int actions(const Cand *c, int lanes, Opt *out) {
     }
     for (int w = lanes / 2; w <= 2 * lanes && !vectorized && lanes >= 2; w *= 2)
       if (w >= 2 && w <= 32 && size % w == 0) n = add_action(out, n, (Opt){ OPT_VECTORIZE, (int)axis, w });
+    if (caps->has_local) n = thread_actions(r, n, out);
     for (int w = 4; w <= lanes && size % w; w *= 2)               // pad to a multiple of the lanes (opt_apply refuses > 25%)
       n = add_action(out, n, (Opt){ OPT_PADTO, (int)axis, w });
     for (int64_t j = 0; j < i && kind == OPT_UPCAST; j++) {       // loop order: swap with an earlier output axis
@@ -239,12 +259,23 @@ static int actions(const Cand *c, int lanes, Opt *out) {
       if (q->op == OP_RANGE && q->arg.tup[1] == 0) n = add_action(out, n, (Opt){ OPT_SWAP, (int)q->arg.tup[0], (int)axis });
     }
   }
+  if (caps->has_local) n = add_action(out, n, (Opt){ OPT_NOLOCALS, 0, 0 });
   return n;
 }
 
-static int store_lanes(Device *dev, UOp *ast) {
+static int caps_lanes(const RendererCaps *caps, UOp *ast) {
   int item = st_itemsize((ScalarType)ast->src[0]->src[0]->dtype.scalar);
-  return item > 0 ? dev->caps.vector_bytes / item : 0;
+  return item > 0 ? caps->vector_bytes / item : 0;
+}
+static int store_lanes(Device *dev, UOp *ast) { return caps_lanes(&dev->caps, ast); }
+
+int beam_actions(UOp *ast, const RendererCaps *caps, Opt *out, int max) {
+  Cand c = { .ast = ast };
+  Opt all[MAX_ACTIONS];
+  int n = actions(&c, caps_lanes(caps, ast), caps, all);
+  if (n > max) n = max;
+  memcpy(out, all, (size_t)n * sizeof *out);
+  return n;
 }
 
 // Codegen + compile every candidate (together when the device can); failures are counted and reported.
@@ -331,9 +362,9 @@ static void expand(Search *s, const Cand *beam, int nbeam, HMap *seen, CandVec *
   int lanes = store_lanes(s->dev, beam[0].ast);
   for (int e = 0; e < nbeam; e++) {
     if (beam[e].nopts >= MAX_OPTS) continue;
-    int na = actions(&beam[e], lanes, acts);
+    int na = actions(&beam[e], lanes, &s->dev->caps, acts);
     for (int a = 0; a < na; a++) {
-      UOp *next = opt_apply(beam[e].ast, acts[a], NULL, 0);
+      UOp *next = opt_apply(beam[e].ast, acts[a], &s->dev->caps, NULL, 0);
       if (!next || hmap_get(seen, (uint64_t)(uintptr_t)next, NULL)) continue;
       hmap_put(seen, (uint64_t)(uintptr_t)next, 1);
       Cand c = beam[e];
@@ -423,7 +454,7 @@ static bool parse_kind(const char *s, OptKind *k) {
 }
 
 // Parses a cache file's text (checksum already checked). NULL, or what is wrong with it.
-static const char *parse_entry(char *text, UOp *ast, Opt *opts, int max, int *n) {
+static const char *parse_entry(char *text, UOp *ast, const RendererCaps *caps, Opt *opts, int max, int *n) {
   if (strncmp(text, CACHE_MAGIC, strlen(CACHE_MAGIC)) != 0) return "not a BEAM cache file";
   char *line = text + strlen(CACHE_MAGIC), *save = NULL;
   char *tok = strtok_r(line, "\n", &save);
@@ -434,12 +465,12 @@ static const char *parse_entry(char *text, UOp *ast, Opt *opts, int max, int *n)
     if (!tok || sscanf(tok, "%15s %d %d", kind, &opts[i].axis, &opts[i].amount) != 3 || !parse_kind(kind, &opts[i].kind)) return "bad opt line";
   }
   char why[160];
-  if (!opt_apply_list(ast, opts, *n, why, sizeof why)) return "its opts no longer apply to this kernel";
+  if (!opt_apply_list(ast, opts, *n, caps, why, sizeof why)) return "its opts no longer apply to this kernel";
   return NULL;
 }
 
 // The cached opts: their count, or -1 (a corrupt or stale file gets a warning and is ignored).
-static int cache_read(const char *path, UOp *ast, Opt *opts, int max) {
+static int cache_read(const char *path, UOp *ast, const RendererCaps *caps, Opt *opts, int max) {
   FILE *f = fopen(path, "rb");
   if (!f) return -1;
   char buf[4096];
@@ -457,7 +488,7 @@ static int cache_read(const char *path, UOp *ast, Opt *opts, int max) {
   else if (fnv1a(FNV1A_INIT, buf, (size_t)(check - buf)) != want) bad = "checksum mismatch";
   else {
     *check = 0;
-    bad = parse_entry(buf, ast, opts, max, &n);
+    bad = parse_entry(buf, ast, caps, opts, max, &n);
   }
   if (bad) { log_warn("BEAM cache: ignoring %s: %s", path, bad); return -1; }
   return n;
@@ -484,7 +515,7 @@ static void cache_write(const char *path, const Opt *opts, int n) {
 int beam_opts(Device *dev, UOp *ast, bool decomp, int width, Opt *opts, int max) {
   if (max > MAX_OPTS) max = MAX_OPTS;
   char *path = cache_path(dev, ast, decomp, width);
-  int n = path && !env_int("IGNORE_BEAM_CACHE", 0) ? cache_read(path, ast, opts, max) : -1;
+  int n = path && !env_int("IGNORE_BEAM_CACHE", 0) ? cache_read(path, ast, &dev->caps, opts, max) : -1;
   if (n >= 0) {
     beam_stats.cache_hits++;
     free(path);
@@ -495,7 +526,7 @@ int beam_opts(Device *dev, UOp *ast, bool decomp, int width, Opt *opts, int max)
   if (n >= 0 && path) cache_write(path, opts, n);
   if (n < 0) {   // said, not hidden: the kernel gets the hand-coded opts
     LOG(1, "BEAM: cannot search this kernel (%s); using the heuristic opts", why);
-    opt_heuristic(ast, dev->caps.vector_bytes, opts, max, &n);
+    opt_heuristic(ast, &dev->caps, opts, max, &n);
   }
   free(path);
   return n;

@@ -5,8 +5,8 @@
 #include "runtime/device.h"
 
 /* BEAM=N (tinygrad's beam_search): start from the unoptimized AST; each round applies every action (UPCAST and
- * UNROLL by 2,3,4,5,8,16 or the whole axis, VECTORIZE by half, one or two SIMD registers) to every entry of the
- * beam, compiles the new kernels together (Device.compile_many), times each on random inputs and keeps the N
+ * UNROLL by 2,3,4,5,8,16 or the whole axis, VECTORIZE by half, one or two SIMD registers, PADTO, SWAP; on devices
+ * with locals LOCAL by 2..32, GROUP and GROUPTOP by 4..256, NOLOCALS) to every entry of the beam, compiles the new kernels together (Device.compile_many), times each on random inputs and keeps the N
  * fastest. The search stops when a round brings no improvement. The opts found are stored under the CPU cache
  * directory (beam/<key>.txt, key: the AST's listing, device, vector width, decompositions, N), so the next
  * process applies them at once; IGNORE_BEAM_CACHE=1 searches anyway.
@@ -18,8 +18,9 @@
  * BEAM_VERIFY=1 (each candidate's full output is compared with the unoptimized kernel's).
  * DEBUG>=2 reports every candidate that failed to compile or differed, and one summary line per search. */
 
-// Applies opts in order: NULL (with the refusal in why) when one is not valid.
-UOp *opt_apply_list(UOp *ast, const Opt *opts, int n, char *why, int whylen);
+// Applies opts in order for a backend with caps (NULL: a host backend): NULL (with the refusal in why) when one is
+// not valid.
+UOp *opt_apply_list(UOp *ast, const Opt *opts, int n, const RendererCaps *caps, char *why, int whylen);
 // The codegen after opts: opt_finish, decompositions (when decomp), linearize, spec check. Not compiled.
 Program *opt_codegen(UOp *ast, bool decomp);
 
@@ -30,6 +31,9 @@ typedef struct BeamStats {
   double codegen_s, compile_s, timing_s;   // where search time goes
 } BeamStats;
 extern BeamStats beam_stats;
+
+// The single opts a search tries on ast (before opt_apply's checks), at most max; their count.
+int beam_actions(UOp *ast, const RendererCaps *caps, Opt *out, int max);
 
 // The opts (at most max) BEAM search of the given width picks for ast on dev, from the disk cache when it has
 // them. Returns how many; opt_apply_list(ast, opts, n) is valid.

@@ -1,13 +1,12 @@
-// Hand-coded opts: register-tile reduce kernels (upcast two output axes, unroll the inner reduce)
-#include "codegen/opt/opt.h"
+// Hand-coded opts for the CPU: register-tile reduce kernels (upcast two output axes, unroll the inner reduce)
+#include "codegen/opt/opt_internal.h"
 #include "base/env.h"
 #include "base/threadpool.h"
 #include "uop/symbolic.h"
 
-typedef struct { UOp *r; int64_t size; } Axis;
 enum { ACC_BUDGET = 8 };   // accumulators a register tile may hold
 
-static int ranges_of(UOp *ast, int kind, Axis *out, int max) {
+int heur_ranges(UOp *ast, int kind, Axis *out, int max) {
   const UOpList *t = uop_toposort(ast);
   int n = 0;
   for (int64_t i = 0; i < t->n && n < max; i++) {
@@ -19,14 +18,14 @@ static int ranges_of(UOp *ast, int kind, Axis *out, int max) {
   return n;
 }
 
-static bool has_reduce(UOp *ast) {
+bool heur_has_reduce(UOp *ast) {
   const UOpList *t = uop_toposort(ast);
   for (int64_t i = 0; i < t->n; i++) if (t->items[i]->op == OP_REDUCE) return true;
   return false;
 }
 
-static UOp *try_opt(UOp *ast, Opt o, Opt *opts, int max, int *n) {
-  UOp *r = opt_apply(ast, o, NULL, 0);
+UOp *heur_try(UOp *ast, Opt o, const RendererCaps *caps, Opt *opts, int max, int *n) {
+  UOp *r = opt_apply(ast, o, caps, NULL, 0);
   if (!r) return ast;
   if (*n < max) opts[(*n)++] = o;
   return r;
@@ -35,13 +34,13 @@ static UOp *try_opt(UOp *ast, Opt o, Opt *opts, int max, int *n) {
 // The first store's index moves by exactly 1 when r does: r can be SIMD lanes with contiguous stores.
 // idx(r + 1) - idx(r) when it is a constant (INT64_MIN otherwise), with r as a free variable (substituting
 // r + 1 for r would recurse)
-static int64_t step_of(UOp *idx, UOp *r) {
+int64_t heur_step(UOp *idx, UOp *r) {
   UOp *v = uop_var("vec_probe", 0, r->src[0]->arg.i - 2), *v1 = uop_add_i(v, 1);
   UOp *d = sym_simplify(uop_sub(sym_substitute(idx, &r, &v1, 1), sym_substitute(idx, &r, &v, 1)));
   return d->op == OP_CONST ? d->arg.i : INT64_MIN;
 }
 
-static bool store_contiguous(UOp *ast, UOp *r) { return step_of(ast->src[0]->src[0]->src[1], r) == 1; }
+static bool store_contiguous(UOp *ast, UOp *r) { return heur_step(ast->src[0]->src[0]->src[1], r) == 1; }
 
 // The trips of the reduce loops around a load: the product of the reduce ranges its index uses.
 static int64_t reduce_trips(UOp *load) {
@@ -63,10 +62,21 @@ static int64_t heaviest_trips(const UOpList *t) {
   return heaviest;
 }
 
+int heur_main_loads(UOp *ast, UOp **out, int max) {
+  const UOpList *t = uop_toposort(ast);
+  int64_t heaviest = heaviest_trips(t);
+  int n = 0;
+  for (int64_t i = 0; i < t->n && n < max; i++) {
+    UOp *u = t->items[i];
+    if (u->op == OP_LOAD && u->src[0]->op == OP_INDEX && reduce_trips(u) * 8 >= heaviest) out[n++] = u;
+  }
+  return n;
+}
+
 // Copies of an output axis are separate accumulators only if the main loop nest's loads depend on it: a
 // convolution's gradient fused into a max-pool's backward is broadcast over the pool window, and upcasting
 // the window axes would leave one accumulator (the copies are the same UOps).
-static bool feeds_main_loop(UOp *ast, UOp *r) {
+bool heur_feeds_main_loop(UOp *ast, UOp *r) {
   const UOpList *t = uop_toposort(ast);
   int64_t heaviest = heaviest_trips(t);
   if (heaviest == 1) return true;                 // no reduce loads: nothing to share
@@ -80,14 +90,14 @@ static bool feeds_main_loop(UOp *ast, UOp *r) {
 // Loads that lanes over r would read contiguously, and loads they would have to gather (neither contiguous nor
 // the same for every lane). Only the loads of the heaviest loop nest count: a gather in an epilogue, or in a
 // reduce 8x shorter than the main one (a max-pool's window beside a convolution), costs little.
-static void load_steps(UOp *ast, UOp *r, int *contiguous, int *gathers) {
+void heur_load_steps(UOp *ast, UOp *r, int *contiguous, int *gathers) {
   const UOpList *t = uop_toposort(ast);
   int64_t heaviest = heaviest_trips(t);
   *contiguous = *gathers = 0;
   for (int64_t i = 0; i < t->n; i++) {
     UOp *u = t->items[i];
     if (u->op != OP_LOAD || u->src[0]->op != OP_INDEX || reduce_trips(u) * 8 < heaviest) continue;
-    int64_t st = step_of(u->src[0]->src[1], r);
+    int64_t st = heur_step(u->src[0]->src[1], r);
     *contiguous += st == 1;
     *gathers += st != 1 && st != 0;
   }
@@ -108,14 +118,14 @@ static bool lanes_fit_output(UOp *ast, Axis *outs, int no, int i, int lanes, int
   if (outs[i].size % lanes) return false;
   if (i == 0 && outs[i].size / lanes < 2 * tp_threads() && no > 1) return false;   // the first axis feeds the threads
   bool contiguous_store = store_contiguous(ast, outs[i].r);
-  load_steps(ast, outs[i].r, &c, &g);
+  heur_load_steps(ast, outs[i].r, &c, &g);
   if (rule == 0) return contiguous_store && !g;
   if (rule == 1) return !contiguous_store && !g && c > 0;
   return contiguous_store;
 }
 
 static bool vectorize_axis(UOp **ast, UOp *r, int lanes, Opt *opts, int max, int *nopts) {
-  UOp *next = try_opt(*ast, (Opt){ OPT_VECTORIZE, (int)r->arg.tup[0], lanes }, opts, max, nopts);
+  UOp *next = heur_try(*ast, (Opt){ OPT_VECTORIZE, (int)r->arg.tup[0], lanes }, NULL, opts, max, nopts);
   if (next == *ast) return false;
   *ast = next;
   return true;
@@ -127,7 +137,7 @@ static int pick_vector_axis(UOp **ast, int lanes, Axis *outs, int no, Axis *reds
       int best = -1, most = 0;
       for (int i = 0; i < nr; i++) {
         int c = 0, g = 0;
-        if (reds[i].size % lanes == 0) load_steps(*ast, reds[i].r, &c, &g);
+        if (reds[i].size % lanes == 0) heur_load_steps(*ast, reds[i].r, &c, &g);
         if (!g && c > most) { most = c; best = i; }
       }
       if (best >= 0 && vectorize_axis(ast, reds[best].r, lanes, opts, max, nopts)) return (int)reds[best].r->arg.tup[0];
@@ -148,30 +158,32 @@ static int pad_for_lanes(UOp **ast, int max_lanes, Axis *outs, int no, Opt *opts
   if (no == 0 || lanes < 2) return -1;
   Axis *in = &outs[no - 1];
   int c, g;
-  load_steps(*ast, in->r, &c, &g);
+  heur_load_steps(*ast, in->r, &c, &g);
   if (in->size % lanes == 0 || g || !store_contiguous(*ast, in->r) || (no == 1 && in->size < 2 * lanes * tp_threads())) return -1;
   int axis = (int)in->r->arg.tup[0], before = *nopts;
-  UOp *padded = try_opt(*ast, (Opt){ OPT_PADTO, axis, lanes }, opts, max, nopts);
+  UOp *padded = heur_try(*ast, (Opt){ OPT_PADTO, axis, lanes }, NULL, opts, max, nopts);
   if (padded == *ast) return -1;
-  UOp *vec = try_opt(padded, (Opt){ OPT_VECTORIZE, axis, lanes }, opts, max, nopts);
+  UOp *vec = heur_try(padded, (Opt){ OPT_VECTORIZE, axis, lanes }, NULL, opts, max, nopts);
   if (vec == padded) { *nopts = before; return -1; }   // padding alone buys nothing
   *ast = vec;
   return axis;
 }
 
-UOp *opt_heuristic(UOp *ast, int vector_bytes, Opt *opts, int max, int *nopts) {
+UOp *opt_heuristic(UOp *ast, const RendererCaps *caps, Opt *opts, int max, int *nopts) {
   *nopts = 0;
-  if (env_int("NOOPT", 0) || !has_reduce(ast)) return ast;
+  if (caps && caps->has_local) return opt_heuristic_gpu(ast, caps, opts, max, nopts);
+  int vector_bytes = caps ? caps->vector_bytes : 0;
+  if (env_int("NOOPT", 0) || !heur_has_reduce(ast)) return ast;
   Axis outs[16], reds[16];
-  int no = ranges_of(ast, 0, outs, 16), nr = ranges_of(ast, 1, reds, 16);
+  int no = heur_ranges(ast, 0, outs, 16), nr = heur_ranges(ast, 1, reds, 16);
   // the widest vectors that fit an axis; down to 16 bytes (an axis of 20 still gets 4 float lanes)
   int vec_axis = -1;
   for (int lanes = vector_bytes / store_itemsize(ast); lanes >= 2 && lanes * store_itemsize(ast) >= 16 && vec_axis < 0 && ast->nsrc == 1; lanes /= 2)
     vec_axis = pick_vector_axis(&ast, lanes, outs, no, reds, nr, opts, max, nopts);
   if (vec_axis < 0 && ast->nsrc == 1) vec_axis = pad_for_lanes(&ast, vector_bytes / store_itemsize(ast), outs, no, opts, max, nopts);
   if (vec_axis >= 0) {   // the split changed the ranges
-    no = ranges_of(ast, 0, outs, 16);
-    nr = ranges_of(ast, 1, reds, 16);
+    no = heur_ranges(ast, 0, outs, 16);
+    nr = heur_ranges(ast, 1, reds, 16);
   }
   // register tiles: upcast up to two output axes, innermost first, keeping the accumulators (vectors) within
   // ACC_BUDGET so they stay in registers (16 on AVX2); the vector axis's own trips go by 2 at most. The first
@@ -179,10 +191,10 @@ UOp *opt_heuristic(UOp *ast, int vector_bytes, Opt *opts, int max, int *nopts) {
   int acc = 1, done = 0;
   for (int i = no - 1; i >= 0 && done < 2; i--) {
     bool vaxis = outs[i].r->arg.tup[0] == vec_axis;
-    if (!feeds_main_loop(ast, outs[i].r)) continue;
+    if (!heur_feeds_main_loop(ast, outs[i].r)) continue;
     for (int k = vaxis ? 2 : 4; k >= 2; k--) {
       if (outs[i].size % k || acc * k > ACC_BUDGET || (i == 0 && outs[i].size / k < 4 * tp_threads())) continue;
-      UOp *next = try_opt(ast, (Opt){ OPT_UPCAST, (int)outs[i].r->arg.tup[0], k }, opts, max, nopts);
+      UOp *next = heur_try(ast, (Opt){ OPT_UPCAST, (int)outs[i].r->arg.tup[0], k }, NULL, opts, max, nopts);
       if (next != ast) { ast = next; done++; acc *= k; break; }
     }
   }
@@ -190,7 +202,7 @@ UOp *opt_heuristic(UOp *ast, int vector_bytes, Opt *opts, int max, int *nopts) {
   if (nr > 0) {
     Axis in = reds[nr - 1];
     int k = in.size <= 8 ? (int)in.size : in.size % 4 == 0 ? 4 : 0;
-    if (k >= 2) ast = try_opt(ast, (Opt){ OPT_UNROLL, (int)in.r->arg.tup[0], k }, opts, max, nopts);
+    if (k >= 2) ast = heur_try(ast, (Opt){ OPT_UNROLL, (int)in.r->arg.tup[0], k }, NULL, opts, max, nopts);
   }
   return ast;
 }

@@ -1,5 +1,7 @@
-// Kernel opts: UPCAST and UNROLL as substitutions on the kernel AST, with validity checks
+// Kernel opts: UPCAST, UNROLL, VECTORIZE, SWAP, PADTO as substitutions on the kernel AST, with validity checks (the GPU
+// opts are in codegen/opt/locals.c, their lowering in codegen/opt/group.c)
 #include "codegen/opt/opt.h"
+#include "codegen/opt/opt_internal.h"
 #include "uop/nest.h"
 #include "uop/symbolic.h"
 #include "base/vec.h"
@@ -9,11 +11,11 @@
 #include <string.h>
 
 const char *opt_name(OptKind k) {
-  static const char *names[OPT_NKINDS] = { "UPCAST", "UNROLL", "VECTORIZE", "SWAP", "PADTO" };
+  static const char *names[OPT_NKINDS] = { "UPCAST", "UNROLL", "VECTORIZE", "SWAP", "PADTO", "LOCAL", "GROUP", "GROUPTOP", "NOLOCALS" };
   return k >= 0 && k < OPT_NKINDS ? names[k] : "?";
 }
 
-static UOp *find_range(UOp *ast, int axis) {
+UOp *opt_find_range(UOp *ast, int axis) {
   const UOpList *t = uop_toposort(ast);
   for (int64_t i = 0; i < t->n; i++)
     if (t->items[i]->op == OP_RANGE && t->items[i]->arg.tup[0] == axis) return t->items[i];
@@ -34,7 +36,7 @@ static UOp *upcast(UOp *ast, UOp *r, int k) {
     UOp *s = sym_substitute(ast, &r, &to, 1);
     for (uint32_t i = 0; i < s->nsrc; i++) vec_push(&stores, s->src[i]);
   }
-  UOp *out = uop_new(OP_SINK, DT_VOID_T, stores.data, (int)stores.len, arg_none());
+  UOp *out = uop_new(OP_SINK, DT_VOID_T, stores.data, (int)stores.len, ast->arg);   // the arg keeps NOLOCALS
   vec_free(&stores);
   return out;
 }
@@ -77,15 +79,16 @@ UOp *opt_lane_range(UOp *ast) {
   return NULL;
 }
 
-// r -> r' * w + lane, with lane a RANGE of kind OPT_LANE_KIND that opt_finish turns into SIMD lanes. A REDUCE
-// over r reduces over r' and the lane.
-static UOp *split_lane(UOp *ast, UOp *r, int w) {
+/* r (n trips) -> a new RANGE of w trips and kind `kind` (the next free id) and r' (n/w trips, the same id; gone when
+ * n == w): r' * w + new (the new range inner), or new * (n/w) + r' (top: the new range outer). A REDUCE over r
+ * reduces over r' and the new range. VECTORIZE makes SIMD lanes this way, LOCAL and GROUP thread ranges. */
+UOp *opt_split_range(UOp *ast, UOp *r, int w, int kind, bool top) {
   const UOpList *t = uop_toposort(ast);
   int64_t n = r->src[0]->arg.i, id = 0;
   for (int64_t i = 0; i < t->n; i++) if (t->items[i]->op == OP_RANGE && t->items[i]->arg.tup[0] >= id) id = t->items[i]->arg.tup[0] + 1;
-  UOp *lane = uop1(OP_RANGE, r->dtype, uop_iconst(w), arg_tuple((int64_t[]){ id, OPT_LANE_KIND }, 2));
+  UOp *lane = uop1(OP_RANGE, r->dtype, uop_iconst(w), arg_tuple((int64_t[]){ id, kind }, 2));
   UOp *nr = n / w > 1 ? split_range(r, n / w) : NULL;
-  UOp *to = nr ? uop_add(uop_mul_i(nr, w), lane) : lane;
+  UOp *to = !nr ? lane : top ? uop_add(uop_mul_i(lane, n / w), nr) : uop_add(uop_mul_i(nr, w), lane);
   VEC(UOp *) from = { 0 }, repl = { 0 };
   for (int64_t i = 0; i < t->n; i++) {
     UOp *red = t->items[i];
@@ -111,6 +114,7 @@ static UOp *split_lane(UOp *ast, UOp *r, int w) {
 }
 
 UOp *opt_finish(UOp *ast) {
+  ast = opt_lower_groups(ast, NULL);
   UOp *lane = opt_lane_range(ast);
   if (!lane) return ast;
   char why[128];
@@ -121,7 +125,7 @@ UOp *opt_finish(UOp *ast) {
 
 // Output loops nest in order of id: exchanging two ranges' ids exchanges their places in the nest.
 static UOp *swap_axes(UOp *ast, Opt o, char *why, int whylen) {
-  UOp *a = find_range(ast, o.axis), *b = find_range(ast, o.amount);
+  UOp *a = opt_find_range(ast, o.axis), *b = opt_find_range(ast, o.amount);
   const char *bad = !a || !b ? "no such axis" : a == b ? "an axis swaps with itself" :
                     a->arg.tup[1] != 0 || b->arg.tup[1] != 0 ? "SWAP needs two output axes" : NULL;
   if (bad) {
@@ -175,7 +179,7 @@ static UOp *pad_axis(UOp *ast, UOp *r, int64_t n2, HMap *gated) {
 }
 
 static UOp *padto(UOp *ast, Opt o, char *why, int whylen) {
-  UOp *r = find_range(ast, o.axis);
+  UOp *r = opt_find_range(ast, o.axis);
   int64_t n = r && r->src[0]->op == OP_CONST ? r->src[0]->arg.i : -1, n2 = n > 0 && o.amount > 0 ? (n + o.amount - 1) / o.amount * o.amount : -1;
   int kind = r ? (int)r->arg.tup[1] : -1;
   const char *bad = !r ? "no such axis" : n < 0 ? "axis has a symbolic size" : o.amount < 2 || o.amount > 32 ? "amount must be 2..32" :
@@ -187,7 +191,7 @@ static UOp *padto(UOp *ast, Opt o, char *why, int whylen) {
     const UOpList *t = uop_toposort(out);
     for (int64_t i = 0; i < t->n && !bad; i++) {
       UOp *red = t->items[i];
-      if (red->op != OP_REDUCE || !uop_reaches(red, find_range(out, o.axis))) continue;
+      if (red->op != OP_REDUCE || !uop_reaches(red, opt_find_range(out, o.axis))) continue;
       if (red->arg.i != OP_ADD || !zero_when_padded(red->src[0], &gated)) bad = "a reduce over the axis would not add 0 on the padded trips";
     }
   }
@@ -199,30 +203,21 @@ static UOp *padto(UOp *ast, Opt o, char *why, int whylen) {
   return sym_simplify(out);
 }
 
-UOp *opt_apply(UOp *ast, Opt o, char *why, int whylen) {
-  if (o.kind == OPT_SWAP) return swap_axes(ast, o, why, whylen);
-  if (o.kind == OPT_PADTO) return padto(ast, o, why, whylen);
-  UOp *r = find_range(ast, o.axis);
-  int64_t size = r && r->src[0]->op == OP_CONST ? r->src[0]->arg.i : -1;
-  int kind = r ? (int)r->arg.tup[1] : -1;
-  const char *bad = !r ? "no such axis" : size < 0 ? "axis has a symbolic size" : o.amount < 2 ? "amount must be >= 2" :
-                    size % o.amount ? "amount does not divide the axis" : o.amount > 32 ? "amount above 32" :
-                    kind == OPT_LANE_KIND ? "the axis is already SIMD lanes" :
-                    o.kind == OPT_UPCAST && kind != 0 ? "UPCAST needs an output axis" :
-                    o.kind == OPT_UNROLL && kind != 1 ? "UNROLL needs a reduce axis" :
-                    o.kind == OPT_VECTORIZE && opt_lane_range(ast) ? "the kernel already has a vector axis" :
-                    o.kind == OPT_VECTORIZE && (o.amount & (o.amount - 1)) ? "vector width must be a power of two" : NULL;
-  if (bad) {
-    if (why) snprintf(why, (size_t)whylen, "%s axis %d by %d: %s", opt_name(o.kind), o.axis, o.amount, bad);
-    return NULL;
-  }
-  UOp *out = sym_simplify(o.kind == OPT_VECTORIZE ? split_lane(ast, r, o.amount) : o.kind == OPT_UPCAST ? upcast(ast, r, o.amount) : unroll(ast, r, o.amount));
-  // Checked on the kernel as opt_finish will leave it: once the lane range is gone, a reduce copy that does not
-  // depend on the lane can be hoisted out of loops its siblings stay in.
+// Checked on the kernel as opt_finish will leave it, which must still linearize: lanes that vectorize, shared memory
+// that fits, reduce copies that share their loops (once the lane range is gone, a reduce copy that does not depend on
+// the lane can be hoisted out of loops its siblings stay in).
+static UOp *checked(UOp *out, Opt o, const RendererCaps *caps, char *why, int whylen) {
   UOp *lane = opt_lane_range(out), *fin = out;
   char reason[128];
+  int64_t smem = 0;
   if (lane && !(fin = opt_vectorize_lane(out, lane, reason, sizeof reason))) {
     if (why) snprintf(why, (size_t)whylen, "%s axis %d by %d: %s", opt_name(o.kind), o.axis, o.amount, reason);
+    return NULL;
+  }
+  fin = opt_lower_groups(fin, &smem);
+  if (caps && smem > caps->shared_max) {
+    if (why) snprintf(why, (size_t)whylen, "%s axis %d by %d: %lld bytes of shared memory (at most %d)", opt_name(o.kind), o.axis, o.amount,
+                      (long long)smem, caps->shared_max);
     return NULL;
   }
   // the copies of a reduce share its loops, so they must all live in the same scope
@@ -235,4 +230,38 @@ UOp *opt_apply(UOp *ast, Opt o, char *why, int whylen) {
     return NULL;
   }
   return out;
+}
+
+static bool has_thread_range(UOp *ast) {
+  const UOpList *t = uop_toposort(ast);
+  for (int64_t i = 0; i < t->n; i++) if (axis_is_thread(t->items[i])) return true;
+  return false;
+}
+
+UOp *opt_apply(UOp *ast, Opt o, const RendererCaps *caps, char *why, int whylen) {
+  if (o.kind == OPT_SWAP) return swap_axes(ast, o, why, whylen);
+  if (o.kind == OPT_PADTO) return padto(ast, o, why, whylen);
+  if (o.kind == OPT_NOLOCALS) return opt_nolocals(ast, caps, why, whylen);
+  if (o.kind == OPT_LOCAL || o.kind == OPT_GROUP || o.kind == OPT_GROUPTOP) {
+    UOp *out = opt_split_threads(ast, o, caps, why, whylen);
+    return out ? checked(out, o, caps, why, whylen) : NULL;
+  }
+  UOp *r = opt_find_range(ast, o.axis);
+  int64_t size = r && r->src[0]->op == OP_CONST ? r->src[0]->arg.i : -1;
+  int kind = r ? (int)r->arg.tup[1] : -1;
+  const char *bad = !r ? "no such axis" : size < 0 ? "axis has a symbolic size" : o.amount < 2 ? "amount must be >= 2" :
+                    size % o.amount ? "amount does not divide the axis" : o.amount > 32 ? "amount above 32" :
+                    kind == OPT_LANE_KIND ? "the axis is already SIMD lanes" :
+                    o.kind == OPT_UPCAST && kind != 0 ? "UPCAST needs an output axis" :
+                    o.kind == OPT_UNROLL && kind != 1 ? "UNROLL needs a reduce axis" :
+                    o.kind == OPT_VECTORIZE && opt_lane_range(ast) ? "the kernel already has a vector axis" :
+                    o.kind == OPT_VECTORIZE && has_thread_range(ast) ? "the kernel has thread ranges (LOCAL/GROUP)" :
+                    o.kind == OPT_VECTORIZE && (o.amount & (o.amount - 1)) ? "vector width must be a power of two" : NULL;
+  if (bad) {
+    if (why) snprintf(why, (size_t)whylen, "%s axis %d by %d: %s", opt_name(o.kind), o.axis, o.amount, bad);
+    return NULL;
+  }
+  UOp *out = sym_simplify(o.kind == OPT_VECTORIZE ? opt_split_range(ast, r, o.amount, OPT_LANE_KIND, false)
+                                                  : o.kind == OPT_UPCAST ? upcast(ast, r, o.amount) : unroll(ast, r, o.amount));
+  return checked(out, o, caps, why, whylen);
 }

@@ -2,6 +2,8 @@
 #ifndef TG_OPT_H
 #define TG_OPT_H
 #include "uop/uop.h"
+#include "uop/axis.h"
+#include "renderer/caps.h"
 
 /* An opt acts on one RANGE of a kernel AST, named by its id (RANGE arg tuple (id, kind)).
  *   UPCAST axis k : an output range of size N (k | N) becomes N/k trips, and the kernel body is
@@ -23,19 +25,39 @@
  *                   every load and store whose index uses it is gated by axis < n (the extra trips store
  *                   nothing and load 0), so UPCAST/VECTORIZE by m apply. On a reduce axis only when every
  *                   reduce over it adds terms that are 0 wherever a gated load is (a sum of products). */
-typedef enum { OPT_UPCAST, OPT_UNROLL, OPT_VECTORIZE, OPT_SWAP, OPT_PADTO, OPT_NKINDS } OptKind;
-enum { OPT_LANE_KIND = 2 };   // RANGE kind of a VECTORIZE lane before opt_finish
+/* GPU opts (only where caps->has_local; at most 3 thread ranges of caps->local_max threads a block in all; no
+ * VECTORIZE in the same kernel). The new range takes the next free id.
+ *   LOCAL axis k    : an output axis of size N (k | N) becomes N/k trips (blocks) times k threads of a block: a
+ *                   thread range of kind AXIS_LOCAL, the inner part (r -> r' * k + l).
+ *   GROUP axis k    : a reduce axis of size M (k | M) becomes M/k trips per thread times k threads (kind AXIS_GROUP),
+ *                   the inner part (r -> r' * k + g: neighbouring threads read neighbouring elements). Each thread
+ *                   reduces its part; opt_finish lowers the REDUCE (codegen/opt/group.c): parts go to shared memory
+ *                   (DEFINE_LOCAL, at most caps->shared_max bytes in all), a BARRIER, and every thread of the group
+ *                   reduces the k parts itself, so every thread holds the result and stores it (the same value to
+ *                   the same address: no gate, and no thread waits on another's store).
+ *   GROUPTOP axis k : GROUP with the thread as the outer part (r -> g * (M/k) + r': each thread a contiguous chunk).
+ *   NOLOCALS        : (axis and amount unused) the kernel gets no thread ranges: it runs on the device's flat
+ *                   default block, and later LOCAL/GROUP opts are refused. Marked on the kernel SINK's arg. */
+typedef enum { OPT_UPCAST, OPT_UNROLL, OPT_VECTORIZE, OPT_SWAP, OPT_PADTO, OPT_LOCAL, OPT_GROUP, OPT_GROUPTOP, OPT_NOLOCALS,
+               OPT_NKINDS } OptKind;
+enum { OPT_LANE_KIND = AXIS_LANE };   // RANGE kind of a VECTORIZE lane before opt_finish
+enum { KERNEL_NOLOCALS = 1 };         // bit of a kernel SINK's INT arg
 typedef struct Opt { OptKind kind; int axis; int amount; } Opt;
 
-// Apply one opt; NULL (with a reason in why) when it is not valid for this kernel.
-UOp *opt_apply(UOp *ast, Opt o, char *why, int whylen);
-// Turns the VECTORIZE lane (if any) into vector dtypes; the AST is ready for the linearizer.
+// Apply one opt for a backend with caps (NULL: a host backend, no locals); NULL (with a reason in why) when it is
+// not valid for this kernel.
+UOp *opt_apply(UOp *ast, Opt o, const RendererCaps *caps, char *why, int whylen);
+// Lowers GROUP reduces and turns the VECTORIZE lane (if any) into vector dtypes; the AST is ready for the linearizer.
 UOp *opt_finish(UOp *ast);
 UOp *opt_lane_range(UOp *ast);
 // The expander for one lane range (see VECTORIZE); NULL with a reason when some node cannot be vectorized.
 UOp *opt_vectorize_lane(UOp *ast, UOp *lane, char *why, int whylen);
-// Hand-coded heuristics (NOOPT=1: none) for a backend whose vectors hold vector_bytes (0: no SIMD opts).
+// GROUP lowering (see GROUP); *smem_bytes (may be NULL) gets the shared memory the kernel then uses.
+UOp *opt_lower_groups(UOp *ast, int64_t *smem_bytes);
+// Hand-coded heuristics (NOOPT=1: none) for a backend with caps (NULL: no SIMD, no locals): the CPU's
+// (codegen/opt/heuristic.c) or, where caps->has_local, the GPU's (codegen/opt/heuristic_gpu.c).
 // Applied opts are written to opts (up to max), their count to *nopts. The result still needs opt_finish.
-UOp *opt_heuristic(UOp *ast, int vector_bytes, Opt *opts, int max, int *nopts);
+UOp *opt_heuristic(UOp *ast, const RendererCaps *caps, Opt *opts, int max, int *nopts);
+UOp *opt_heuristic_gpu(UOp *ast, const RendererCaps *caps, Opt *opts, int max, int *nopts);
 const char *opt_name(OptKind k);
 #endif
