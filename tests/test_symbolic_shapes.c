@@ -34,7 +34,11 @@ static void test_api_errors(void) {
   expect_err("shrink past the dim", tg_shrink(x, (int64_t[]){ 0, n1, 0, 3 }, 4) == NULL, "can exceed");   // i+1 reaches 11
   tg_tensor *s = tg_shrink(x, (int64_t[]){ 0, n, 0, 3 }, 4);
   CHECK(s && tg_shape(s)[0] == n && tg_numel(s) == 12, "shape (i, 3), numel %lld", (long long)tg_numel(s));
-  expect_err("stepped slice", tg_slice(s, 0, 0, 4, 2) == NULL, "symbolic slice");
+  expect_err("stepped slice", tg_slice(s, 0, 0, 4, 2) == NULL, "symbolic slice takes step 1");
+  tg_tensor *sl = tg_slice(concrete(11, 3), 0, n, n1, 1);                // y[i:i+1], i = 4
+  float row[3];
+  CHECK(sl && tg_numel(sl) == 3 && tg_shape(sl)[0] == 1 && tg_data(sl, row, sizeof row) == 0, "y[i:i+1]: %s", tg_error());
+  CHECK(row[0] == X[4 * 8] && row[2] == X[4 * 8 + 2], "y[i:i+1] is row 4");
   expect_err("conv", tg_conv2d(tg_reshape(s, (int64_t[]){ 1, 1, n, 3 }, 4), tg_ones(TG_SHAPE(1, 1, 2, 2), TG_FLOAT32), NULL, 1, NULL, NULL, NULL) == NULL, "symbolic");
   expect_err("broadcast against a concrete dim", tg_add(s, tg_zeros(TG_SHAPE(5, 3), TG_FLOAT32)) == NULL, "(i=4, 3) and (5, 3) do not broadcast");
   tg_scope_end();

@@ -129,7 +129,17 @@ tg_tensor *tg_slice(tg_tensor *t, int axis, int64_t start, int64_t stop, int64_t
   int a = t_norm_axis(fn, t, axis, false);
   if (a < 0) return NULL;
   if (step == 0) { err_shape(fn, t, "slice step cannot be zero"); return NULL; }
-  if (dim_is_sym(t->shape[a]) || dim_is_sym(start) || dim_is_sym(stop)) { err_shape(fn, t, "symbolic slice: use tg_shrink"); return NULL; }
+  if (dim_is_sym(t->shape[a]) || dim_is_sym(start) || dim_is_sym(stop)) {   // symbolic: a plain shrink, no python wrapping
+    if (step != 1 || (!dim_is_sym(start) && start != INT64_MAX && start < 0) || (!dim_is_sym(stop) && stop != INT64_MAX && stop < 0)) {
+      err_shape(fn, t, "a symbolic slice takes step 1 and non-negative bounds");
+      return NULL;
+    }
+    int64_t be[2 * TG_MAX_DIMS];
+    for (int i = 0; i < t->ndim; i++) { be[2 * i] = 0; be[2 * i + 1] = t->shape[i]; }
+    if (start != INT64_MAX) be[2 * a] = start;
+    if (stop != INT64_MAX) be[2 * a + 1] = stop;
+    return tg_shrink(t, be, 2 * t->ndim);
+  }
   int64_t n = t->shape[a];
   // python slice normalisation
   int64_t lo = step > 0 ? 0 : -1, hi = step > 0 ? n : n - 1;
