@@ -78,17 +78,7 @@ Device *dev_default(void) {
   return best_device;
 }
 
-// ---- host memory ----
-void *rt_host_alloc(Device *d, size_t nbytes) {
-  (void)d;
-  size_t n = (nbytes + 63) & ~(size_t)63;
-  void *p = NULL;
-  if (posix_memalign(&p, 64, n ? n : 64) != 0) return NULL;
-  return p;
-}
-
-void rt_host_free(Device *d, void *ptr) { (void)d; free(ptr); }
-
+// ---- host memory (allocation: runtime/host_alloc.c) ----
 int rt_host_copy(Device *d, void *dst, const void *src, size_t nbytes) {
   (void)d;
   if (nbytes) memmove(dst, src, nbytes);
