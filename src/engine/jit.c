@@ -3,6 +3,7 @@
 #include "engine/realize.h"
 #include "runtime/device.h"
 #include "base/error.h"
+#include "tinygrad.h"
 #include "base/log.h"
 #include "base/env.h"
 #include "base/vec.h"
@@ -18,6 +19,7 @@ JitCapture *jit_capturing(void) { return active; }
 
 static void refresh_ptrs(JitItem *it) {
   for (int k = 0; k < it->nbufs; k++) { buf_ensure(it->bufs[k]); it->ptrs[k] = it->bufs[k]->ptr; }
+  it->dirty = true;
 }
 
 void jit_capture_add(Program *p, Device *dev, Buffer **bufs, int nbufs, const int64_t *vals) {
@@ -78,6 +80,7 @@ void jit_set_slots(JitCapture *c, const JitSlot *s, int n, Buffer *to) {
     buf_unref(it->bufs[s[j].slot]);
     it->bufs[s[j].slot] = buf_ref(to);
     it->ptrs[s[j].slot] = to->ptr;
+    it->dirty = true;
   }
 }
 
@@ -98,9 +101,62 @@ static int replay_copy(JitItem *it) {
   return rc;
 }
 
+// ---- graphs: the whole capture submitted as one device graph (CUDA graphs) ----
+static bool graph_fits(JitCapture *c) {
+  if (c->n == 0 || !env_int("GRAPH", 1)) return false;
+  Device *d = c->items[0].dev;
+  if (!d->graph_new) return false;
+  for (int i = 0; i < c->n; i++) if (!c->items[i].p || c->items[i].dev != d) return false;   // copies run outside
+  return true;
+}
+
+static int graph_build(JitCapture *c) {
+  Device *d = c->items[0].dev;
+  Program **ps = malloc((size_t)c->n * sizeof *ps);
+  void ***ptrs = malloc((size_t)c->n * sizeof *ptrs);
+  int64_t **vals = malloc((size_t)c->n * sizeof *vals);
+  TG_ASSERT(ps && ptrs && vals, "out of memory");
+  for (int i = 0; i < c->n; i++) { ps[i] = c->items[i].p; ptrs[i] = c->items[i].ptrs; vals[i] = c->items[i].vals; c->items[i].dirty = false; }
+  c->graph = d->graph_new(d, ps, ptrs, vals, c->n);
+  c->graph_dev = d;
+  free(ps); free(ptrs); free(vals);
+  if (!c->graph) {            // (the launches still replay one by one, as without graphs)
+    LOG(1, "jit: no %s graph, replaying launch by launch: %s", d->name, tg_has_error() ? tg_error() : "?");
+    tg_clear_error();
+    c->no_graph = true;
+    return -1;
+  }
+  return 0;
+}
+
+static bool vals_changed(JitItem *it, const JitCapture *c) {
+  bool changed = false;
+  for (int k = 0; k < it->p->nvars; k++) {
+    int64_t v = c->vars.vals[it->var_at[k]];
+    changed |= it->vals[k] != v;
+    it->vals[k] = v;
+  }
+  return changed;
+}
+
+static int graph_replay(JitCapture *c) {
+  if (!c->graph && graph_build(c) != 0) return 1;           // 1: replay launch by launch instead
+  for (int i = 0; i < c->n; i++) {
+    JitItem *it = &c->items[i];
+    bool changed = it->vals && vals_changed(it, c);
+    if ((changed || it->dirty) && c->graph_dev->graph_set(c->graph_dev, c->graph, i, it->ptrs, it->vals) != 0) return -1;
+    it->dirty = false;
+  }
+  return c->graph_dev->graph_run(c->graph_dev, c->graph);
+}
+
 // The launches were checked when they were captured: a device with a launch entry point gets the raw
 // pointers (no argument checks, no allocation), the rest go through exec.
 int jit_replay(JitCapture *c) {
+  if (!c->no_graph && (c->graph || graph_fits(c))) {
+    int rc = graph_replay(c);
+    if (rc <= 0) { if (rc == 0) eng_stats.kernels += c->n; return rc; }
+  } else c->no_graph = true;
   for (int i = 0; i < c->n; i++) {
     JitItem *it = &c->items[i];
     if (it->vals) for (int k = 0; k < it->p->nvars; k++) it->vals[k] = c->vars.vals[it->var_at[k]];
@@ -204,6 +260,7 @@ void jit_plan_memory(JitCapture *c) {
 }
 
 void jit_capture_free(JitCapture *c) {
+  if (c->graph) c->graph_dev->graph_free(c->graph_dev, c->graph);
   for (int i = 0; i < c->n; i++) {
     for (int k = 0; k < c->items[i].nbufs; k++) buf_unref(c->items[i].bufs[k]);
     free(c->items[i].bufs);

@@ -15,6 +15,7 @@ typedef struct JitItem {
   Buffer **bufs;
   void **ptrs;           // device pointers of bufs, refreshed when an input is rebound
   int nbufs;
+  bool dirty;            // arguments changed since the graph (if any) last saw them
   int *var_at;           // per program var: its place in the capture's vars
   int64_t *vals;         // the values passed at launch, refreshed from the capture's vars by each replay
 } JitItem;
@@ -23,6 +24,9 @@ typedef struct JitCapture {
   JitItem *items;
   int n, cap;
   VarVals vars;          // the symbolic variables the kernels take; set the values before a replay
+  void *graph;           // the launches as one device graph (JIT graphs; GRAPH=0: none), built at the first replay
+  Device *graph_dev;
+  bool no_graph;         // a graph cannot hold this capture (copies, several devices, no graph support)
 } JitCapture;
 
 void jit_capture_begin(JitCapture *c);   // eng_run records into c until jit_capture_end
