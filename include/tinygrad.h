@@ -368,6 +368,9 @@ tg_tensor *tg_nn_l1_loss(tg_tensor *x, tg_tensor *y);
  * an input whose buffer the recorded kernels use for something else (a weight, an intermediate) is an error.
  * Outputs are new tensors in the current scope, owning copies of the results; with
  * tg_jit_alias_outputs(j, true) they are views of the JIT's own buffers instead, overwritten by the next call.
+ * fn runs in a scope of its own: tensors it creates, other than its outputs, are freed when it returns
+ * (parameters, which belong to no scope, are not). The kernels' intermediates share memory by lifetime
+ * across the whole capture (NO_MEMORY_PLANNER=1: not).
  * What replay cannot see: host-side values fn reads or writes (tg_item, tg_data, new tg_from_data inputs
  * inside fn) are frozen at call 2. JIT=0 calls fn every time. eng-level caches cleared while a JIT
  * lives invalidate it. Returns the output count, or -1 with tg_error set. */
@@ -378,6 +381,27 @@ int     tg_jit_call(tg_jit *j, tg_tensor **in, int nin, tg_tensor **out, int max
 void    tg_jit_alias_outputs(tg_jit *j, bool alias);
 int     tg_jit_kernels(const tg_jit *j);     /* kernels (and copies) replayed per call; 0 before capture */
 void    tg_jit_free(tg_jit *j);
+
+/* ---- symbolic shapes ----
+ * tg_variable makes a 0-d int32 tensor standing for an integer in [min, max] (tinygrad's Variable); tg_bind
+ * gives it a value. Tensors built afterwards carry that value; those built before keep theirs (as
+ * Variable.bind). tg_sym turns a 0-d integer expression of bound variables and constants (the variable
+ * itself, tg_add_s(v, 1), tg_mul of two of them, ...) into a shape dimension: an int64 token that every shape and shrink
+ * argument accepts, so one compiled kernel serves all values:
+ *     tg_bind(pos, 7);  int64_t n = tg_sym(tg_add_s(pos, 1));         // n stands for pos + 1, now 8
+ *     tg_tensor *past = tg_shrink(cache, (int64_t[]){ 0, n, 0, 64 }, 4);  // (pos + 1, 64)
+ * tg_shape() then holds the token; tg_sym_value gives a dimension's value (a plain size is itself), and
+ * tg_numel counts with the values. A realized tensor of symbolic shape lives in a buffer sized for the
+ * largest values. Reshaping between a symbolic and a concrete shape of equal value is allowed. In a JIT the
+ * inputs' shapes may hold tokens: every call binds the variables found in its inputs (shapes, or a
+ * variable passed as an input) and the replay passes those values to the kernels.
+ * Ops that compute sizes from a symbolic dim they cannot express (conv, pool, stepped slices, ...) fail
+ * with an error naming the dimension. */
+tg_tensor *tg_variable(const char *name, int64_t min, int64_t max);
+int        tg_bind(tg_tensor *var, int64_t value);                 /* 0, or -1 when out of range / not a variable */
+int64_t    tg_sym(tg_tensor *expr);                                /* a dimension token; -1 with an error */
+int64_t    tg_sym_value(int64_t dim);                              /* the value; -1 for a bad token */
+bool       tg_sym_is(int64_t dim);                                 /* a token (not a plain size) */
 
 /* ---- optimizers ----
  * tinygrad's optimizers (nn/optim.py), with torch's update rules where torch has the optimizer. An optimizer

@@ -269,14 +269,24 @@ static void link_chains(Lin *L) {
   }
 }
 
+// "_16", or for a symbolic trip count the (first) variable it depends on: "_pos"
+static int name_range(char *at, size_t room, const UOp *r) {
+  int64_t n = nest_range_size(r);
+  if (n >= 0) return snprintf(at, room, "_%lld", (long long)n);
+  const UOpList *t = uop_toposort(r->src[0]);
+  for (int64_t i = 0; i < t->n; i++)
+    if (t->items[i]->op == OP_DEFINE_VAR) return snprintf(at, room, "_%.24s", uop_var_name(t->items[i]));
+  return snprintf(at, room, "_n");
+}
+
 static void kernel_name(Lin *L, Program *p) {
   bool reduce = false;
   for (int i = 0; i < L->nest.nranges; i++) reduce |= L->nest.owner[i] != NULL;
   int k = snprintf(p->name, sizeof p->name, reduce ? "r" : "E");
-  for (int r = L->first_output; r >= 0; r = L->chain_next[r])
-    k += snprintf(p->name + k, sizeof p->name - (size_t)k, "_%lld", (long long)nest_range_size(L->nest.range[r]));
+  for (int r = L->first_output; r >= 0 && k < (int)sizeof p->name - 8; r = L->chain_next[r])
+    k += name_range(p->name + k, sizeof p->name - (size_t)k, L->nest.range[r]);
   for (int i = 0; i < L->nest.nranges && k < (int)sizeof p->name - 8; i++)
-    if (L->nest.owner[i]) k += snprintf(p->name + k, sizeof p->name - (size_t)k, "_%lld", (long long)nest_range_size(L->nest.range[i]));
+    if (L->nest.owner[i]) k += name_range(p->name + k, sizeof p->name - (size_t)k, L->nest.range[i]);
 }
 
 // The thread ranges (innermost of the output chain) as threadIdx.x, .y, .z: the innermost is x.

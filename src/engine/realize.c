@@ -91,19 +91,20 @@ int eng_run(Schedule *s) {
     if (!it->ast) {
       if (run_copy(it) != 0) return -1;
       eng_stats.copies++;
-      if (jit_capturing()) jit_capture_add(NULL, it->dev, it->bufs, 2);
+      if (jit_capturing()) jit_capture_add(NULL, it->dev, it->bufs, 2, NULL);
       continue;
     }
     Program *p = it->prog ? it->prog : (it->prog = eng_get_program(it->dev, it->ast));
     if (!p) return -1;
     for (int k = 0; k < it->nbufs; k++) buf_ensure(it->bufs[k]);
-    TG_ASSERT(p->nvars == 0, "symbolic variables are not bound yet");
+    int64_t vals[p->nvars + 1];
+    if (varvals_fill(&s->vars, p->vars, p->nvars, vals, "tg_realize") != 0) return -1;
     bool timed = tg_debug() >= 2 || eng_time_kernels;
     double t0 = timed ? time_s() : 0;
-    if (it->dev->exec(it->dev, p, it->bufs, NULL) != 0) return -1;
+    if (it->dev->exec(it->dev, p, it->bufs, p->nvars ? vals : NULL) != 0) return -1;
     eng_stats.kernels++;
     if (eng_time_kernels) eng_stats.kernel_s += time_s() - t0;
-    if (jit_capturing()) jit_capture_add(p, it->dev, it->bufs, it->nbufs);
+    if (jit_capturing()) jit_capture_add(p, it->dev, it->bufs, it->nbufs, vals);
     if (tg_debug() >= 2)
     {
       double dt = time_s() - t0;

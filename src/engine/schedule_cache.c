@@ -1,5 +1,7 @@
 // Schedule cache: a graph with the structure of one already scheduled reuses its schedule and kernels
 #include "engine/schedule_cache.h"
+#include "uop/symdim.h"
+#include "tensor/tensor.h"
 #include "base/env.h"
 #include "base/error.h"
 #include "base/hashmap.h"
@@ -84,7 +86,10 @@ static UOp *normalize(SchedKey *k, UOp *sink, Device *dev) {
   for (int64_t i = 0; i < topo->n; i++) {
     UOp *u = topo->items[i];
     if (u->op == OP_BUFFER) { HMAP_PUT_PTR(&map, u, placeholder(u, (int)in.len, &roots)); vec_push(&in, (Buffer *)u->arg.ptr); continue; }
-    bool changed = false;
+    if (u->op == OP_BIND) { HMAP_PUT_PTR(&map, u, u->src[0]); continue; }   // values are passed per run
+    int64_t tup[2 * TG_MAX_DIMS + 2];
+    bool unbound = u->arg.kind == ARG_TUPLE && u->arg.n <= 2 * TG_MAX_DIMS + 2 && dim_unbind_tuple(u, tup);
+    bool changed = unbound;
     src.len = 0;
     for (uint32_t j = 0; j < u->nsrc; j++) {
       UOp *s = HMAP_PTR(&map, u->src[j]);
@@ -92,7 +97,7 @@ static UOp *normalize(SchedKey *k, UOp *sink, Device *dev) {
       vec_push(&src, s ? s : u->src[j]);
     }
     if (u == sink) HMAP_PUT_PTR(&map, u, uop_new(OP_SINK, DT_VOID_T, src.data, (int)src.len, settings(dev, (int64_t[NSETTINGS + 1]){ 0 })));
-    else if (changed) HMAP_PUT_PTR(&map, u, uop_new((Op)u->op, u->dtype, src.data, (int)src.len, u->arg));
+    else if (changed) HMAP_PUT_PTR(&map, u, uop_new((Op)u->op, u->dtype, src.data, (int)src.len, unbound ? arg_tuple(tup, (int)u->arg.n) : u->arg));
   }
   UOp *key = HMAP_PTR(&map, sink);
   k->inputs = in.data;

@@ -181,6 +181,7 @@ void tg_nn_conv2d_free(struct tg_nn_conv2d *m) { if (m) free_all(m, (tg_tensor *
 tg_tensor *tg_conv_transpose2d(tg_tensor *x, tg_tensor *w, tg_tensor *bias, int groups, const int *stride,
                                const int *padding, const int *dilation, const int *output_padding) {
   const char *fn = "tg_conv_transpose2d";
+  if (x && !t_check_concrete(fn, x, -1)) return NULL;
   if (!t_check_inputs(fn, 2, x, w)) return NULL;
   if (groups <= 0) groups = 1;
   if (x->ndim != 4 || w->ndim != 4 || w->shape[0] != x->shape[1] || x->shape[1] % groups) {

@@ -3,6 +3,7 @@
 #include "runtime/cuda.h"
 #include "base/env.h"
 #include "base/error.h"
+#include "tinygrad.h"
 #include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -60,21 +61,24 @@ Device *dev_get(const char *name) {
 
 void dev_set_default(const char *name) { snprintf(default_name, sizeof default_name, "%s", name ? name : ""); }
 
+// Without DEV (or tg_set_default_device), the best available device: a GPU when the CUDA driver finds one,
+// else CPU. Probed once; a machine without libcuda costs one failed dlopen.
+static Device *best_device;
+static void probe_best(void) {
+  best_device = rt_cuda_device(0);
+  if (!best_device) { tg_clear_error(); best_device = dev_get("CPU"); }
+}
+
 Device *dev_default(void) {
-  return dev_get(default_name[0] ? default_name : env_str("DEV", "CPU"));
+  if (default_name[0]) return dev_get(default_name);
+  const char *env = env_str("DEV", "");
+  if (*env) return dev_get(env);
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, probe_best);
+  return best_device;
 }
 
-// ---- host memory ----
-void *rt_host_alloc(Device *d, size_t nbytes) {
-  (void)d;
-  size_t n = (nbytes + 63) & ~(size_t)63;
-  void *p = NULL;
-  if (posix_memalign(&p, 64, n ? n : 64) != 0) return NULL;
-  return p;
-}
-
-void rt_host_free(Device *d, void *ptr) { (void)d; free(ptr); }
-
+// ---- host memory (allocation: runtime/host_alloc.c) ----
 int rt_host_copy(Device *d, void *dst, const void *src, size_t nbytes) {
   (void)d;
   if (nbytes) memmove(dst, src, nbytes);

@@ -32,6 +32,13 @@ struct Device {
   // caching them (BEAM candidates). errs[i]: NULL, or program i's error (malloc'd). Returns the failures.
   // May be NULL: callers then use compile.
   int   (*compile_many)(Device *d, Program **ps, int n, char **errs);
+  // Graphs (optional, CUDA graphs): n launches recorded once and submitted as one. graph_new takes the
+  // launches in order (each as launch would get them: ptrs[i], vals[i] (NULL without vars)); graph_set
+  // changes launch i's arguments (a rebound input, new variable values); graph_run submits it all.
+  void *(*graph_new)(Device *d, Program **ps, void ***ptrs, int64_t **vals, int n);
+  int   (*graph_set)(Device *d, void *g, int i, void **ptrs, const int64_t *vals);
+  int   (*graph_run)(Device *d, void *g);
+  void  (*graph_free)(Device *d, void *g);
   void *impl;
 };
 

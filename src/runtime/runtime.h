@@ -5,7 +5,10 @@
 
 // Host memory for devices whose buffers are plain memory: 64-byte aligned, not zeroed.
 void *rt_host_alloc(Device *d, size_t nbytes);
-void  rt_host_free(Device *d, void *ptr);
+void  rt_host_free(Device *d, void *ptr);          // kept for reuse (runtime/host_alloc.c, HOST_CACHE_MB)
+void  rt_host_cache_flush(void);                    // give every cached block back to the system
+typedef struct HostCacheStats { int64_t hits, misses; size_t cached_bytes; } HostCacheStats;
+extern HostCacheStats host_cache_stats;
 int   rt_host_copy(Device *d, void *dst, const void *src, size_t nbytes);
 
 // Checks a launch: every slot has a buffer of the DEFINE_GLOBAL's dtype and at least its size, and

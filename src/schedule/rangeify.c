@@ -1,6 +1,7 @@
 // Rangeify: push tensor-level INDEX nodes through the graph until only loads, ALU and reduces remain
 #include "schedule/rangeify.h"
 #include "tensor/tensor.h"
+#include "uop/symdim.h"
 #include "uop/rewrite.h"
 #include "uop/symbolic.h"
 #include <string.h>
@@ -11,13 +12,14 @@ UOp *rfy_index(UOp *x, UOp *valid, UOp *const *idx, int n) {
   return uop_new(OP_INDEX, dt_deref(x->dtype), src, n + 2, arg_none());
 }
 
+// size: a dimension (a symbolic one ends the loop at its expression, computed at launch)
 UOp *rfy_range(RangeifyCtx *ctx, int64_t size, int kind, int parent) {
   TG_ASSERT(ctx->next_range < RANGEIFY_MAX_RANGES, "rangeify: more than %d ranges", RANGEIFY_MAX_RANGES);
   ctx->parent[ctx->next_range] = parent;
-  ctx->size[ctx->next_range] = size;
+  ctx->size[ctx->next_range] = dim_max(size);
   ctx->origin[ctx->next_range] = NULL;
   int64_t arg[2] = { ctx->next_range++, kind };
-  return uop1(OP_RANGE, DT_INDEX_T, uop_iconst(size), arg_tuple(arg, 2));
+  return uop1(OP_RANGE, DT_INDEX_T, dim_kernel_expr(size), arg_tuple(arg, 2));
 }
 
 UOp *rfy_global(RangeifyCtx *ctx, Buffer *b) {
@@ -31,12 +33,13 @@ UOp *rfy_global(RangeifyCtx *ctx, Buffer *b) {
   return uop0(OP_DEFINE_GLOBAL, dt_ptr(dt_scalar(b->dtype), ADDR_GLOBAL, b->size), arg_int(slot));
 }
 
+// Row-major offset; symbolic dims give symbolic strides (a buffer of such a shape is packed for the run's values).
 UOp *rfy_linear(UOp *const *idx, const int64_t *shape, int n) {
   UOp *acc = uop_iconst(0);
   int64_t stride = 1;
   for (int i = n - 1; i >= 0; i--) {
-    if (shape[i] != 1) acc = uop_add(acc, stride == 1 ? idx[i] : uop_mul_i(idx[i], stride));
-    stride *= shape[i];
+    if (shape[i] != 1) acc = uop_add(acc, stride == 1 ? idx[i] : uop_mul(idx[i], dim_kernel_expr(stride)));
+    stride = dim_mul(stride, shape[i]);
   }
   return acc;
 }
@@ -86,22 +89,62 @@ static UOp *idx_alu(Match *m) {               // elementwise ops: index every op
   return uop_with_src(x, src, (int)x->nsrc);
 }
 
-static UOp *idx_scalar(Match *m) { return is_tensor_index(B(idx)) ? B(x) : NULL; }   // CONST, DEFINE_VAR
+static UOp *idx_scalar(Match *m) {           // CONST, DEFINE_VAR; a BIND's value is passed at launch
+  if (!is_tensor_index(B(idx))) return NULL;
+  return B(x)->op == OP_BIND ? B(x)->src[0] : B(x);
+}
 static UOp *idx_passthru(Match *m) {          // DETACH, CONTIGUOUS_BACKWARD: no-ops in the forward graph
   return is_tensor_index(B(idx)) ? rfy_index(B(x)->src[0], VALID(m), &IDX_AT(m, 0), IDX_N(m)) : NULL;
+}
+
+// Output index -> input index of a reshape over the dims out[a0..a1) -> in[b0..b1) (equal products).
+static void reshape_span(UOp *const *idx, const int64_t *so, int a0, int a1, const int64_t *si, int b0, int b1, UOp **in) {
+  UOp *flat = rfy_linear(idx + a0, so + a0, a1 - a0);
+  int64_t stride = 1;
+  for (int j = b1 - 1; j >= b0; j--) {
+    UOp *e = stride == 1 ? flat : uop_cdiv(flat, dim_kernel_expr(stride));
+    in[j] = si[j] == 1 ? uop_iconst(0) : j == b0 ? e : uop_cmod(e, dim_kernel_expr(si[j]));
+    stride = dim_mul(stride, si[j]);
+  }
+}
+
+// Spans where both shapes' running products meet, so each is decomposed on its own: a symbolic dim facing
+// a dim of the same value passes its index through (no division by a variable). False when a symbolic dim
+// falls inside a wider span.
+static bool reshape_spans(UOp *const *idx, const Shape *so, const Shape *si, UOp **in) {
+  int a = 0, b = 0;
+  while (a < so->ndim || b < si->ndim) {
+    if (b < si->ndim && si->d[b] == 1) { in[b++] = uop_iconst(0); continue; }
+    if (a < so->ndim && so->d[a] == 1) { a++; continue; }
+    if (a == so->ndim || b == si->ndim) return false;
+    int64_t da = so->d[a], db = si->d[b];
+    if (dim_is_sym(da) || dim_is_sym(db)) {
+      if (dim_value(da) != dim_value(db)) return false;
+      in[b++] = idx[a++];
+      continue;
+    }
+    int a0 = a++, b0 = b++;
+    while (da != db) {
+      if (da < db) { if (a == so->ndim || dim_is_sym(so->d[a])) return false; da *= so->d[a++]; }
+      else { if (b == si->ndim || dim_is_sym(si->d[b])) return false; db *= si->d[b++]; }
+    }
+    reshape_span(idx, so->d, a0, a, si->d, b0, b, in);
+  }
+  return true;
+}
+
+static bool has_sym(const Shape *s) {
+  for (int i = 0; i < s->ndim; i++) if (dim_is_sym(s->d[i])) return true;
+  return false;
 }
 
 static UOp *idx_reshape(Match *m) {
   if (!is_tensor_index(B(idx))) return NULL;
   UOp *x = B(x), *in[TG_MAX_DIMS];
   const Shape *so = ushape(x), *si = ushape(x->src[0]);
-  UOp *flat = rfy_linear(&IDX_AT(m, 0), so->d, so->ndim);
-  int64_t stride = 1;
-  for (int j = si->ndim - 1; j >= 0; j--) {
-    UOp *e = stride == 1 ? flat : uop_cdiv(flat, uop_iconst(stride));
-    in[j] = si->d[j] == 1 ? uop_iconst(0) : j == 0 ? e : uop_cmod(e, uop_iconst(si->d[j]));
-    stride *= si->d[j];
-  }
+  // concrete shapes, and views of a flat buffer, take one span (the simplifier folds the div/mod)
+  if ((!has_sym(so) && !has_sym(si)) || si->ndim == 1 || !reshape_spans(&IDX_AT(m, 0), so, si, in))
+    reshape_span(&IDX_AT(m, 0), so->d, 0, so->ndim, si->d, 0, si->ndim, in);
   return rfy_index(x->src[0], VALID(m), in, si->ndim);
 }
 
@@ -123,7 +166,7 @@ static UOp *idx_permute(Match *m) {
 static UOp *idx_shrink(Match *m) {
   if (!is_tensor_index(B(idx))) return NULL;
   UOp *x = B(x), *in[TG_MAX_DIMS];
-  for (int i = 0; i < IDX_N(m); i++) in[i] = x->arg.tup[2 * i] ? uop_add_i(IDX_AT(m, i), x->arg.tup[2 * i]) : IDX_AT(m, i);
+  for (int i = 0; i < IDX_N(m); i++) in[i] = x->arg.tup[2 * i] ? uop_add(IDX_AT(m, i), dim_kernel_expr(x->arg.tup[2 * i])) : IDX_AT(m, i);
   return rfy_index(x->src[0], VALID(m), in, IDX_N(m));
 }
 
@@ -132,7 +175,7 @@ static UOp *idx_flip(Match *m) {
   UOp *x = B(x), *in[TG_MAX_DIMS];
   const Shape *s = ushape(x);
   for (int i = 0; i < IDX_N(m); i++)
-    in[i] = x->arg.tup[i] ? uop_add_i(uop_neg(IDX_AT(m, i)), s->d[i] - 1) : IDX_AT(m, i);
+    in[i] = x->arg.tup[i] ? uop_add(uop_neg(IDX_AT(m, i)), dim_kernel_expr(dim_add(s->d[i], -1))) : IDX_AT(m, i);
   return rfy_index(x->src[0], VALID(m), in, IDX_N(m));
 }
 
@@ -142,9 +185,10 @@ static UOp *idx_pad(Match *m) {               // out of the pad's bounds the val
   const Shape *si = ushape(x->src[0]);
   for (int i = 0; i < IDX_N(m); i++) {
     int64_t before = x->arg.tup[2 * i], after = x->arg.tup[2 * i + 1];
-    in[i] = before ? uop_add_i(IDX_AT(m, i), -before) : IDX_AT(m, i);
+    UOp *b = dim_kernel_expr(before);
+    in[i] = before ? uop_add(IDX_AT(m, i), uop_neg(b)) : IDX_AT(m, i);
     if (!before && !after) continue;
-    UOp *ok = uop_and(uop_lt(uop_iconst(before - 1), IDX_AT(m, i)), uop_lt(IDX_AT(m, i), uop_iconst(before + si->d[i])));
+    UOp *ok = uop_and(uop_lt(uop_add_i(b, -1), IDX_AT(m, i)), uop_lt(IDX_AT(m, i), dim_kernel_expr(dim_add(before, si->d[i]))));
     inside = inside ? uop_and(inside, ok) : ok;
   }
   if (!inside) return rfy_index(x->src[0], VALID(m), in, IDX_N(m));

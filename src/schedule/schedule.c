@@ -312,6 +312,7 @@ void sched_free(Schedule *s) {
     free(s->items[i].reads_old);
   }
   for (int i = 0; i < s->nouts; i++) buf_unref(s->outs[i]);
+  varvals_free(&s->vars);
   free(s->items);
   free(s->outs);
   memset(s, 0, sizeof *s);

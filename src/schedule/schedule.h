@@ -3,6 +3,7 @@
 #define TG_SCHEDULE_H
 #include "uop/uop.h"
 #include "runtime/buffer.h"
+#include "uop/symdim.h"
 #include "runtime/device.h"
 
 typedef struct ScheduleItem {
@@ -19,6 +20,7 @@ typedef struct Schedule {
   int n, cap;
   Buffer **outs;             // buffer holding roots[i]'s value, row-major and contiguous
   int nouts;
+  VarVals vars;              // values of the symbolic variables for this run (the kernels take them as arguments)
 } Schedule;
 
 // Schedule the given tensor-graph roots, computed on dev. Returns 0, or -1 with tg_error set.

@@ -9,6 +9,7 @@
  * for every output before the next, and the second kernel adds whole rows of partials with contiguous loads. */
 #include "schedule/split_reduce.h"
 #include "tensor/tensor.h"
+#include "uop/symdim.h"
 #include "uop/rewrite.h"
 #include "base/env.h"
 #include "base/log.h"
@@ -32,6 +33,7 @@ static UOp *split_one(Match *m) {
   const int64_t *axes = r->arg.tup + 1;
   int naxes = (int)r->arg.n - 1, nd = in->ndim;
   if (out_numel == 0 || in_numel / out_numel < SPLIT_MIN_RATIO || nd + 1 > TG_MAX_DIMS) return NULL;
+  for (int i = 0; i < nd; i++) if (dim_is_sym(in->d[i])) return NULL;     // (sizes are upper bounds there)
   int dim = split_axis(in, axes, naxes, out_numel, &chunks);
   if (dim < 0) return NULL;
   // (..., d, ...) -> (chunks, ..., d / chunks, ...): the reduce axes move up by one

@@ -8,6 +8,7 @@ tg_tensor *tg_cat(tg_tensor **ts, int n, int axis) {
   for (int i = 0; i < n; i++) if (!t_check_inputs(fn, 1, ts[i])) return NULL;
   int a = t_norm_axis(fn, ts[0], axis, false);
   if (a < 0) return NULL;
+  for (int i = 0; i < n; i++) if (!t_check_concrete(fn, ts[i], a)) return NULL;
   int64_t total = 0;
   ScalarType dt = ts[0]->dtype;
   for (int i = 0; i < n; i++) {

@@ -1,5 +1,6 @@
 // Tensor creation: from host data, empty, constants, ranges, identity
 #include "tensor/tensor.h"
+#include "uop/symdim.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,7 @@ static bool valid_shape(const char *fn, const int64_t *shape, int ndim) {
   if (ndim < 0 || ndim > TG_MAX_DIMS) { tg_set_error("%s: %d dims (must be 0..%d)", fn, ndim, TG_MAX_DIMS); return false; }
   if (ndim && !shape) { tg_set_error("%s: shape is NULL with %d dims", fn, ndim); return false; }
   for (int i = 0; i < ndim; i++)
-    if (shape[i] < 0) {
+    if (!dim_ok(shape[i])) {
       char s[256];
       shape_str(shape, ndim, s, sizeof s);
       tg_set_error("%s: negative dimension in shape %s", fn, s);
@@ -44,6 +45,8 @@ static tg_tensor *buffer_tensor(const char *fn, const void *data, tg_dtype dt, c
 
 tg_tensor *tg_from_data(const void *data, tg_dtype dt, const int64_t *shape, int ndim) {
   if (!data) { tg_set_error("tg_from_data: data is NULL"); return NULL; }
+  for (int i = 0; i < ndim && shape; i++)
+    if (dim_is_sym(shape[i])) { tg_set_error("tg_from_data: symbolic shape (make the tensor concrete, then tg_reshape it)"); return NULL; }
   return buffer_tensor("tg_from_data", data, dt, shape, ndim, NULL);
 }
 

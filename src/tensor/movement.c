@@ -1,5 +1,6 @@
 // Movement ops: reshape, permute, expand, pad, shrink, flip and the views built from them
 #include "tensor/tensor.h"
+#include "uop/symdim.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,16 +24,18 @@ tg_tensor *tg_reshape(tg_tensor *t, const int64_t *shape, int ndim) {
     if (s[i] == -1) {
       if (infer >= 0) { err_shape(fn, t, "only one dimension can be -1"); return NULL; }
       infer = i;
-    } else if (s[i] < 0) { err_shape(fn, t, "negative dimension"); return NULL; }
-    else known *= s[i];
+    } else if (!dim_ok(s[i])) { err_shape(fn, t, "negative dimension"); return NULL; }
+    else known = dim_mul(known, s[i]);
   }
-  int64_t numel = tg_numel(t);
+  int64_t numel = shape_numel_dim(ushape(t->uop));
   if (infer >= 0) {
-    if (known == 0 || numel % known) { err_shape(fn, t, "cannot infer the -1 dimension"); return NULL; }
-    s[infer] = numel / known;
-    known *= s[infer];
+    int64_t q = dim_is_sym(known) || dim_is_sym(numel) ? dim_of(uop_cdiv(dim_expr(numel), dim_expr(known))) : known ? numel / known : 0;
+    if (dim_value(known) == 0 || dim_mul(q, known) != numel) { err_shape(fn, t, "cannot infer the -1 dimension"); return NULL; }
+    s[infer] = q;
+    known = numel;
   }
-  if (known != numel) {
+  // symbolic and concrete shapes of equal value convert (their kernels index by the values of this graph)
+  if (known != numel && dim_value(known) != dim_value(numel)) {
     char want[256], msg[600];
     shape_str(s, ndim, want, sizeof want);
     snprintf(msg, sizeof msg, "cannot reshape %lld elements to %s", (long long)numel, want);
@@ -66,7 +69,7 @@ tg_tensor *tg_expand(tg_tensor *t, const int64_t *shape, int ndim) {
     s[i] = shape[i] == -1 ? pre[i] : shape[i];
     if (shape[i] == -1 && i < extra) { err_shape(fn, t, "-1 is not allowed for a new leading dim"); return NULL; }
     if (pre[i] != s[i] && pre[i] != 1) { err_shape(fn, t, "can only expand dims of size 1"); return NULL; }
-    if (s[i] < 0) { err_shape(fn, t, "negative dimension"); return NULL; }
+    if (!dim_ok(s[i])) { err_shape(fn, t, "negative dimension"); return NULL; }
   }
   return wrap(t_expand(t_reshape(t->uop, pre, ndim), s, ndim), t);
 }
@@ -75,8 +78,12 @@ tg_tensor *tg_shrink(tg_tensor *t, const int64_t *be, int n) {
   const char *fn = "tg_shrink";
   if (!t_check_inputs(fn, 1, t)) return NULL;
   if (n != 2 * t->ndim) { err_shape(fn, t, "needs a (begin, end) pair per axis"); return NULL; }
-  for (int i = 0; i < t->ndim; i++)
-    if (be[2 * i] < 0 || be[2 * i] > be[2 * i + 1] || be[2 * i + 1] > t->shape[i]) { err_shape(fn, t, "range out of bounds"); return NULL; }
+  for (int i = 0; i < t->ndim; i++) {
+    int64_t b = be[2 * i], e = be[2 * i + 1], n = t->shape[i];
+    if (!dim_ok(b) || !dim_ok(e) || dim_value(b) > dim_value(e) || dim_value(e) > dim_value(n)) { err_shape(fn, t, "range out of bounds"); return NULL; }
+    // a kernel compiled for these expressions runs for every value of their variables: stay inside then too
+    if (!dim_is_sym(n) && dim_max(e) > n) { err_shape(fn, t, "a symbolic end can exceed the dim (its variable's max is too large)"); return NULL; }
+  }
   return wrap(t_shrink(t->uop, be, t->ndim), t);
 }
 
@@ -87,9 +94,10 @@ tg_tensor *tg_pad(tg_tensor *t, const int64_t *ba, int n, double value) {
   int64_t pads[2 * TG_MAX_DIMS], be[2 * TG_MAX_DIMS];
   for (int i = 0; i < t->ndim; i++) {    // negative pads trim first
     int64_t b = ba[2 * i], a = ba[2 * i + 1];
+    if (dim_is_sym(b) || dim_is_sym(a)) { err_shape(fn, t, "symbolic padding is not supported"); return NULL; }
     be[2 * i] = b < 0 ? -b : 0;
-    be[2 * i + 1] = t->shape[i] - (a < 0 ? -a : 0);
-    if (be[2 * i] > be[2 * i + 1]) { err_shape(fn, t, "negative padding trims more than the dim"); return NULL; }
+    be[2 * i + 1] = dim_sub(t->shape[i], a < 0 ? -a : 0);
+    if (dim_value(be[2 * i]) > dim_value(be[2 * i + 1])) { err_shape(fn, t, "negative padding trims more than the dim"); return NULL; }
     pads[2 * i] = b > 0 ? b : 0;
     pads[2 * i + 1] = a > 0 ? a : 0;
   }
@@ -121,6 +129,17 @@ tg_tensor *tg_slice(tg_tensor *t, int axis, int64_t start, int64_t stop, int64_t
   int a = t_norm_axis(fn, t, axis, false);
   if (a < 0) return NULL;
   if (step == 0) { err_shape(fn, t, "slice step cannot be zero"); return NULL; }
+  if (dim_is_sym(t->shape[a]) || dim_is_sym(start) || dim_is_sym(stop)) {   // symbolic: a plain shrink, no python wrapping
+    if (step != 1 || (!dim_is_sym(start) && start != INT64_MAX && start < 0) || (!dim_is_sym(stop) && stop != INT64_MAX && stop < 0)) {
+      err_shape(fn, t, "a symbolic slice takes step 1 and non-negative bounds");
+      return NULL;
+    }
+    int64_t be[2 * TG_MAX_DIMS];
+    for (int i = 0; i < t->ndim; i++) { be[2 * i] = 0; be[2 * i + 1] = t->shape[i]; }
+    if (start != INT64_MAX) be[2 * a] = start;
+    if (stop != INT64_MAX) be[2 * a + 1] = stop;
+    return tg_shrink(t, be, 2 * t->ndim);
+  }
   int64_t n = t->shape[a];
   // python slice normalisation
   int64_t lo = step > 0 ? 0 : -1, hi = step > 0 ? n : n - 1;
@@ -177,7 +196,7 @@ tg_tensor *tg_flatten(tg_tensor *t, int start, int end) {
   int64_t sh[TG_MAX_DIMS];
   int k = 0;
   for (int i = 0; i < t->ndim; i++) {
-    if (i > s && i <= e) sh[k - 1] *= t->shape[i];
+    if (i > s && i <= e) sh[k - 1] = dim_mul(sh[k - 1], t->shape[i]);
     else sh[k++] = t->shape[i];
   }
   return tg_reshape(t, sh, k);

@@ -267,7 +267,7 @@ static UOp *conv(UOp *x, UOp *w, const ConvParams *c) {
 
 tg_tensor *tg_conv2d(tg_tensor *x, tg_tensor *w, tg_tensor *bias, int groups, const int *stride, const int *padding, const int *dilation) {
   const char *fn = "tg_conv2d";
-  if (!t_check_inputs(fn, 2, x, w)) return NULL;
+  if (!t_check_inputs(fn, 2, x, w) || !t_check_concrete(fn, x, -1) || !t_check_concrete(fn, w, -1)) return NULL;
   if (x->ndim != 4 || w->ndim != 4) { tg_set_error("%s: input and weight must be 4-D (NCHW, OIHW), got %d-D and %d-D", fn, x->ndim, w->ndim); return NULL; }
   if (x->dev != w->dev) { tg_set_error("%s: input on %s, weight on %s", fn, x->dev->name, w->dev->name); return NULL; }
   if (groups <= 0) groups = 1;
@@ -291,7 +291,7 @@ tg_tensor *tg_conv2d(tg_tensor *x, tg_tensor *w, tg_tensor *bias, int groups, co
 }
 
 static tg_tensor *pool2d(const char *fn, tg_tensor *x, const int *kernel, const int *stride, const int *padding, bool is_max) {
-  if (!t_check_inputs(fn, 1, x)) return NULL;
+  if (!t_check_inputs(fn, 1, x) || !t_check_concrete(fn, x, -1)) return NULL;
   if (x->ndim < 2 || !kernel) { tg_set_error("%s: needs at least 2 dims and a kernel size", fn); return NULL; }
   int64_t k[2], s[2], p[2], d[2] = { 1, 1 };
   pair(kernel, 1, k);

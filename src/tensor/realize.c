@@ -26,6 +26,7 @@ int tg_realize_many(tg_tensor **ts, int n) {
     memcpy(roots, sink->src, (size_t)n * sizeof(UOp *));
     rc = sched_create(&s, roots, n, dev);
   }
+  if (rc == 0) rc = varvals_collect(&s.vars, sink);
   if (rc == 0) rc = eng_run(&s);
   if (rc == 0 && !cached) scache_add(&key, &s);
   scache_key_free(&key);
@@ -56,7 +57,14 @@ int tg_data(tg_tensor *t, void *dst, size_t nbytes) {
   Buffer *b = sched_view_buffer(t->uop);
   TG_ASSERT(b, "tg_data: realized tensor has no buffer");
   buf_ensure(b);
-  return buf_copyout(b, dst, nbytes);
+  if (nbytes == b->nbytes) return buf_copyout(b, dst, nbytes);
+  // a symbolic shape: the buffer is sized for the largest values, the tensor is its packed prefix
+  void *all = malloc(b->nbytes);
+  TG_ASSERT(all, "out of memory");
+  int rc = buf_copyout(b, all, b->nbytes);
+  if (rc == 0) memcpy(dst, all, nbytes);
+  free(all);
+  return rc;
 }
 
 double tg_item(tg_tensor *t) {

@@ -1,5 +1,6 @@
 // Reductions: sum, prod, max, min, mean, var, std, any, all, arg-reductions, cumsum, logsumexp, softmax
 #include "tensor/tensor.h"
+#include "uop/symdim.h"
 #include <math.h>
 #include <string.h>
 
@@ -93,11 +94,11 @@ tg_tensor *tg_min(tg_tensor *t, const int *axes, int naxes, bool keepdim) {
 tg_tensor *tg_any(tg_tensor *t, const int *axes, int naxes, bool keepdim) { return max_reduce(tg_cast(t, TG_BOOL), axes, naxes, keepdim); }
 tg_tensor *tg_all(tg_tensor *t, const int *axes, int naxes, bool keepdim) { return tg_logical_not(tg_any(tg_logical_not(t), axes, naxes, keepdim)); }
 
-static int64_t reduced_count(const tg_tensor *t, const int *axes, int naxes) {
+static int64_t reduced_count(const tg_tensor *t, const int *axes, int naxes) {   // a dimension (symbolic or not)
   Axes ax;
   if (!norm_axes("count", t, axes, naxes, &ax)) return -1;
   int64_t n = 1;
-  for (int i = 0; i < ax.n; i++) n *= t->shape[ax.axes[i]];
+  for (int i = 0; i < ax.n; i++) n = dim_mul(n, t->shape[ax.axes[i]]);
   return n;
 }
 
@@ -105,8 +106,10 @@ tg_tensor *tg_mean(tg_tensor *t, const int *axes, int naxes, bool keepdim) {
   if (!t_check_inputs("tg_mean", 1, t)) return NULL;
   tg_tensor *x = st_is_float(t->dtype) ? t : tg_cast(t, TG_FLOAT32);
   int64_t n = reduced_count(t, axes, naxes);
-  if (n < 0) return NULL;
-  return tg_div_s(tg_sum(x, axes, naxes, keepdim), n ? (double)n : NAN);
+  if (n == -1) return NULL;
+  tg_tensor *s = tg_sum(x, axes, naxes, keepdim);
+  if (dim_is_sym(n)) return tg_div(s, t_dim_scalar(n, s));    // a count known at launch
+  return tg_div_s(s, n ? (double)n : NAN);
 }
 
 tg_tensor *tg_var(tg_tensor *t, const int *axes, int naxes, bool keepdim, double correction) {
@@ -129,6 +132,7 @@ static tg_tensor *arg_reduce(const char *fn, tg_tensor *t, int axis, bool keepdi
   int a;
   if (t->ndim == 0) { x = tg_reshape(t, TG_SHAPE(1)); a = 0; }
   else if ((a = t_norm_axis(fn, t, axis, false)) < 0) return NULL;
+  if (!t_check_concrete(fn, x, a)) return NULL;
   int64_t n = x->shape[a];
   if (n == 0) { tg_set_error("%s: reducing an empty axis", fn); return NULL; }
   tg_tensor *m = is_min ? tg_min(x, &a, 1, true) : tg_max(x, &a, 1, true);
@@ -148,7 +152,7 @@ tg_tensor *tg_cumsum(tg_tensor *t, int axis) {
   if (!t_check_inputs("tg_cumsum", 1, t)) return NULL;
   if (t->ndim == 0) return tg_add_s(t, 0);
   int a = t_norm_axis("tg_cumsum", t, axis, false);
-  if (a < 0) return NULL;
+  if (a < 0 || !t_check_concrete("tg_cumsum", t, a)) return NULL;
   int64_t n = t->shape[a];
   if (n == 0) return tg_cast(t, (tg_dtype)sum_dtype(t->dtype));
   int last = t->ndim - 1;

@@ -1,5 +1,6 @@
 // Shapes of tensor-graph UOps: inferred from each op's sources and arg, cached until the next GC
 #include "tensor/tensor.h"
+#include "uop/symdim.h"
 #include "base/hashmap.h"
 #include "base/vec.h"
 #include "runtime/buffer.h"
@@ -17,9 +18,15 @@ Shape shape_of(const int64_t *d, int n) {
   return s;
 }
 
-int64_t shape_numel(const Shape *s) {
+int64_t shape_numel(const Shape *s) {      // symbolic dims count at their largest (what a buffer must hold)
   int64_t n = 1;
-  for (int i = 0; i < s->ndim; i++) n *= s->d[i];
+  for (int i = 0; i < s->ndim; i++) n *= dim_max(s->d[i]);
+  return n;
+}
+
+int64_t shape_numel_dim(const Shape *s) {
+  int64_t n = 1;
+  for (int i = 0; i < s->ndim; i++) n = dim_mul(n, s->d[i]);
   return n;
 }
 
@@ -27,7 +34,11 @@ bool shape_eq(const Shape *a, const Shape *b) { return a->ndim == b->ndim && !me
 
 void shape_str(const int64_t *d, int n, char *buf, int len) {
   int k = snprintf(buf, (size_t)len, "(");
-  for (int i = 0; i < n && k < len; i++) k += snprintf(buf + k, (size_t)(len - k), i ? ", %lld" : "%lld", (long long)d[i]);
+  for (int i = 0; i < n && k < len; i++) {
+    char one[128];
+    dim_str(d[i], one, sizeof one);
+    k += snprintf(buf + k, (size_t)(len - k), i ? ", %s" : "%s", one);
+  }
   if (n == 1 && k < len) k += snprintf(buf + k, (size_t)(len - k), ",");
   if (k < len) snprintf(buf + k, (size_t)(len - k), ")");
 }
@@ -47,7 +58,7 @@ static Shape infer(UOp *u) {
   case OP_PAD: case OP_SHRINK: {
     Shape r = *ushape(u->src[0]);
     for (int i = 0; i < r.ndim; i++)
-      r.d[i] = u->op == OP_PAD ? r.d[i] + a->tup[2 * i] + a->tup[2 * i + 1] : a->tup[2 * i + 1] - a->tup[2 * i];
+      r.d[i] = u->op == OP_PAD ? dim_add(dim_add(r.d[i], a->tup[2 * i]), a->tup[2 * i + 1]) : dim_sub(a->tup[2 * i + 1], a->tup[2 * i]);
     return r;
   }
   case OP_REDUCE_AXIS: {

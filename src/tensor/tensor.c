@@ -1,5 +1,6 @@
 // Tensor handles: creation of handles, scopes and lifetime, GC roots, inspection
 #include "tensor/tensor.h"
+#include "uop/symdim.h"
 #include "base/env.h"
 #include <stdarg.h>
 #include <stdlib.h>
@@ -43,6 +44,12 @@ tg_tensor *tensor_wrap(UOp *u, Device *dev) {
   tg_tensor *t = calloc(1, sizeof *t);
   TG_ASSERT(t, "out of memory");
   const Shape *s = ushape(u);
+  for (int i = 0; i < s->ndim; i++)
+    if (!dim_ok(s->d[i])) {       // size arithmetic on a symbolic dim by an op that cannot express it
+      free(t);
+      tg_set_error("%s: this op does not support symbolic dimensions", op_name((Op)u->op));
+      return NULL;
+    }
   t->uop = u;
   t->dev = dev;
   t->dtype = (ScalarType)u->dtype.scalar;
@@ -102,6 +109,17 @@ bool t_check_inputs(const char *fn, int n, ...) {
   return ok;
 }
 
+bool t_check_concrete(const char *fn, const tg_tensor *t, int axis) {
+  for (int i = 0; t && i < t->ndim; i++) {
+    if ((axis >= 0 && i != axis) || !dim_is_sym(t->shape[i])) continue;
+    char s[256];
+    shape_str(t->shape, t->ndim, s, sizeof s);
+    tg_set_error("%s: symbolic dimension %d in shape %s is not supported here", fn, i, s);
+    return false;
+  }
+  return true;
+}
+
 int t_norm_axis(const char *fn, const tg_tensor *t, int axis, bool allow_end) {
   int n = t->ndim + (allow_end ? 1 : 0);
   int a = axis < 0 ? axis + n : axis;
@@ -122,10 +140,10 @@ int64_t tg_dim(const tg_tensor *t, int axis) {
   int a = t_norm_axis("tg_dim", t, axis, false);
   return a < 0 ? -1 : (t->ndim ? t->shape[a] : 1);
 }
-int64_t tg_numel(const tg_tensor *t) {
+int64_t tg_numel(const tg_tensor *t) {     // symbolic dims at their bound values
   if (!t) return -1;
   int64_t n = 1;
-  for (int i = 0; i < t->ndim; i++) n *= t->shape[i];
+  for (int i = 0; i < t->ndim; i++) n *= dim_value(t->shape[i]);
   return n;
 }
 tg_dtype tg_get_dtype(const tg_tensor *t) { return t ? (tg_dtype)t->dtype : TG_FLOAT32; }

@@ -29,7 +29,8 @@ tg_tensor *tensor_live_next(tg_tensor *t);               // iterate the live han
 // ---- shapes of tensor-graph UOps (cached until the next GC) ----
 typedef struct Shape { int ndim; int64_t d[TG_MAX_DIMS]; } Shape;
 const Shape *ushape(UOp *u);
-int64_t shape_numel(const Shape *s);
+int64_t shape_numel(const Shape *s);        // elements; a symbolic dim (tensor/symdim.h) at its largest value
+int64_t shape_numel_dim(const Shape *s);    // elements as a dimension (a token when symbolic)
 bool shape_eq(const Shape *a, const Shape *b);
 void shape_str(const int64_t *d, int n, char *buf, int len);   // "(2, 3)"
 Shape shape_of(const int64_t *d, int n);
@@ -47,10 +48,12 @@ UOp *t_cast(UOp *u, ScalarType dt);
 struct Shape;
 UOp *t_broadcast_to(const tg_tensor *t, const struct Shape *s);   // reshape + expand to s
 tg_tensor *t_scalar_like(tg_tensor *t, double v);              // 0-d scalar operand for t (torch rules)
+tg_tensor *t_dim_scalar(int64_t dim, const tg_tensor *like);   // 0-d tensor of like's dtype holding a dimension's value
 tg_tensor *t_arange_on(const tg_tensor *like, double start, double step, int64_t n, tg_dtype dt);   // on like's device
 
 // ---- validation helpers that record the error and return false ----
 bool t_check_inputs(const char *fn, int n, ...);        // all non-NULL (keeps the first error)
+bool t_check_concrete(const char *fn, const tg_tensor *t, int axis);   // axis < 0: every axis; no symbolic dim
 int  t_norm_axis(const char *fn, const tg_tensor *t, int axis, bool allow_end);   // -1 on error
 extern _Thread_local int tensor_scope_depth;
 void tensor_gc_maybe(void);                              // a safe point: collect if memory grew

@@ -1,5 +1,6 @@
 // Spec checker: a table of small rules over op/dtype/source invariants, checked on a toposort
 #include "uop/spec.h"
+#include "uop/symdim.h"
 #include "uop/print.h"
 #include "base/env.h"
 #include "base/error.h"
@@ -202,9 +203,12 @@ static bool chk_define_var(UOp *u, SpecLevel lv) {
   NEED(u->arg.str && u->arg.str[0], "DEFINE_VAR needs a name");
   NEED(u->arg.tup[0] <= u->arg.tup[1], "DEFINE_VAR %s has an empty range [%" PRId64 ", %" PRId64 "]", u->arg.str,
        u->arg.tup[0], u->arg.tup[1]);
+  // index everywhere (shape math); in programs also int32/int64; in tensor graphs int32 (a tg_variable used as a value)
   if (lv == SPEC_PROGRAM)
-    NEED(dt_eq(u->dtype, DT_INT32_T) || dt_eq(u->dtype, dt_scalar(DT_INT64)), "DEFINE_VAR in a program must be int32/int64, is %s",
-         dts(u->dtype));
+    NEED(dt_eq(u->dtype, DT_INDEX_T) || dt_eq(u->dtype, DT_INT32_T) || dt_eq(u->dtype, dt_scalar(DT_INT64)),
+         "DEFINE_VAR in a program must be index/int32/int64, is %s", dts(u->dtype));
+  else if (lv == SPEC_TENSOR)
+    NEED(dt_eq(u->dtype, DT_INDEX_T) || dt_eq(u->dtype, DT_INT32_T), "DEFINE_VAR in a tensor graph must be index/int32, is %s", dts(u->dtype));
   else NEED(dt_eq(u->dtype, DT_INDEX_T), "DEFINE_VAR must have dtype index, has %s", dts(u->dtype));
   return true;
 }
@@ -391,7 +395,7 @@ static bool chk_movement(UOp *u, SpecLevel lv) {
   uint32_t n = u->arg.n;
   if (op == OP_PAD || op == OP_SHRINK) NEED(n % 2 == 0, "%s arg must hold pairs, has %u values", op_name(op), n);
   if (op == OP_RESHAPE || op == OP_EXPAND)
-    for (uint32_t i = 0; i < n; i++) NEED(t[i] >= 0, "%s to a negative size %" PRId64, op_name(op), t[i]);
+    for (uint32_t i = 0; i < n; i++) NEED(dim_ok(t[i]), "%s to a negative size %" PRId64, op_name(op), t[i]);
   if (op == OP_PERMUTE) {
     uint64_t seen = 0;
     NEED(n <= 64, "PERMUTE of %u axes", n);
