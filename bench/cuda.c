@@ -1,6 +1,7 @@
 // CUDA figures (GPU time by CUDA events): 4096 matmul in fp32 and fp16, elementwise and reduce bandwidth against
 // a device-to-device copy. Prints one line and exits 0 where there is no GPU. bench/cuda_vs_torch.py: the peers.
 #include "tinygrad.h"
+#include "base/timer.h"
 #include "base/env.h"
 #include "runtime/buffer.h"
 #include "runtime/cuda.h"
@@ -61,12 +62,47 @@ static void bandwidth(Device *d, int reps) {
   tg_free(a); tg_free(b);
 }
 
+// JIT replay overhead: a chain of 1,000 tiny dependent kernels replayed, as a CUDA graph and launch by launch
+// (GRAPH=0); the time per kernel includes waiting for the GPU to finish the chain.
+enum { CHAIN = 1000 };
+static int chain(tg_tensor **in, int nin, tg_tensor **out, void *user) {
+  (void)nin; (void)user;
+  tg_tensor *x = in[0];
+  for (int i = 0; i < CHAIN; i++) x = tg_contiguous(tg_add_s(x, 1));
+  out[0] = x;
+  return 1;
+}
+
+static double replay_us(Device *d, bool graphs) {
+  int tok = env_push_int("GRAPH", graphs);
+  tg_jit *j = tg_jit_new(chain, NULL);
+  tg_jit_alias_outputs(j, true);
+  tg_tensor *x = tg_realize(tg_zeros(TG_SHAPE(16), TG_FLOAT32)), *o[1];
+  double best = 1e9;
+  for (int r = 0; r < 12; r++) {
+    d->synchronize(d);
+    double t0 = time_s();
+    if (tg_jit_call(j, &x, 1, o, 1) != 1) { fprintf(stderr, "%s\n", tg_error()); exit(1); }
+    d->synchronize(d);
+    double t = time_s() - t0;
+    if (r >= 3 && t < best) best = t;
+  }
+  float v[16];
+  tg_data(o[0], v, sizeof v);
+  if (v[0] != CHAIN) fprintf(stderr, "replay chain gave %g, want %d\n", v[0], CHAIN);
+  tg_jit_free(j);
+  env_pop(tok);
+  return best / CHAIN * 1e6;
+}
+
 int main(void) {
   Device *d = dev_get("CUDA");
   if (!d) { printf("bench_cuda: skipped: %s\n", tg_error()); return 0; }
   if (tg_set_default_device("CUDA") != 0) { fprintf(stderr, "bench_cuda: %s\n", tg_error()); return 1; }
   int reps = (int)env_int("REPS", 5);
   printf("bench_cuda: %s (%s), BEAM=%lld\n", rt_cuda_gpu_name(d), rt_cuda_arch(d), (long long)env_int("BEAM", 0));
+  double g = replay_us(d, true), l = replay_us(d, false);
+  printf("JIT replay of %d tiny kernels: %.2f us a kernel as a CUDA graph, %.2f us launch by launch\n", CHAIN, g, l);
   bandwidth(d, reps);
   matmul(d, TG_FLOAT32, reps);
   matmul(d, TG_FLOAT16, reps);

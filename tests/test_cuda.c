@@ -6,6 +6,7 @@
 #include "renderer/cstyle.h"
 #include "runtime/cuda.h"
 #include "runtime/cuda_api.h"
+#include "engine/jit.h"
 #include "rtlib.h"
 #include <math.h>
 #include <stdlib.h>
@@ -182,6 +183,47 @@ static void test_ops_vs_cpu(Device *d) {
   tg_free(a); tg_free(b); tg_free(ga); tg_free(gb);
 }
 
+// JIT replays as one CUDA graph: new input buffers and new variable values each call, results equal to
+// GRAPH=0 (launch by launch) and to the CPU
+static tg_tensor *graph_cache;
+static int graph_fn(tg_tensor **in, int nin, tg_tensor **out, void *user) {
+  (void)nin; (void)user;
+  int64_t n = tg_sym(tg_add_s(in[1], 1));
+  tg_tensor *rows = tg_shrink(graph_cache, (int64_t[]){ 0, n, 0, 64 }, 4);          // (pos+1, 64)
+  out[0] = tg_sum(tg_mul(tg_relu(tg_add(rows, in[0])), in[0]), (int[]){ 0 }, 1, false);
+  return 1;
+}
+
+static void graph_run(bool graphs, float out[20][64], bool *used_graph) {
+  tg_scope_begin();
+  int tok = env_push_int("GRAPH", graphs);
+  tg_manual_seed(3);
+  graph_cache = tg_realize(tg_to(tg_randn((int64_t[]){ 32, 64 }, 2, TG_FLOAT32), "CUDA"));
+  tg_jit *j = tg_jit_new(graph_fn, NULL);
+  tg_tensor *pos = tg_variable("pos", 0, 31);
+  for (int call = 0; call < 20; call++) {
+    tg_scope_begin();
+    tg_bind(pos, call % 32);
+    tg_tensor *x = tg_realize(tg_to(tg_randn((int64_t[]){ 1, 64 }, 2, TG_FLOAT32), "CUDA")), *in[2] = { x, pos }, *o[1];
+    CHECK(tg_jit_call(j, in, 2, o, 1) == 1, "graph call %d: %s", call, tg_error());
+    CHECK(tg_data(o[0], out[call], 64 * sizeof(float)) == 0, "%s", tg_error());
+    tg_scope_end();
+  }
+  *used_graph = tg_jit_capture(j) && tg_jit_capture(j)->graph;
+  env_pop(tok);
+  tg_jit_free(j);
+  tg_scope_end();
+}
+
+static void test_jit_graph(void) {
+  static float with[20][64], without[20][64];
+  bool g1, g0;
+  graph_run(true, with, &g1);
+  graph_run(false, without, &g0);
+  CHECK(g1 && !g0, "replays used a CUDA graph (%d) and GRAPH=0 did not (%d)", g1, g0);
+  CHECK(memcmp(with, without, sizeof with) == 0, "graph replays equal launch-by-launch replays");
+}
+
 int main(void) {
   test_render();
   test_null_render();
@@ -195,5 +237,6 @@ int main(void) {
   test_copies(d);
   test_launch(d);
   test_ops_vs_cpu(d);
+  test_jit_graph();
   return test_finish("test_cuda");
 }

@@ -1,5 +1,6 @@
 // CUDA device: NVRTC-compiled kernels (cached on disk) launched on one stream per GPU, a caching allocator
 #include "runtime/cuda.h"
+#include "runtime/cuda_internal.h"
 #include "base/fnv.h"
 #include "runtime/cuda_api.h"
 #include "runtime/cpu.h"
@@ -233,28 +234,37 @@ static int cuda_compile(Device *d, Program *p) {
 }
 
 // ---- launching ----
-static int cuda_launch(Device *d, Program *p, void **ptrs, const int64_t *vars) {
-  const CudaApi *cu = enter(d);
-  if (!cu) return -1;
-  enum { MAX_ARGS = 256 };
-  if (p->nbufs + p->nvars + 2 > MAX_ARGS) { tg_set_error("exec(%s): %d buffers and %d vars are too many for CUDA", p->name, p->nbufs, p->nvars); return -1; }
-  long long vals[MAX_ARGS];
-  void *args[MAX_ARGS];
+// A launch's arguments (pointers to the values, as cuLaunchKernel and graph nodes take them) and its shape.
+int cuda_launch_args(Device *d, Program *p, void **ptrs, const int64_t *vars, CudaLaunch *l) {
+  if (p->nbufs + p->nvars + 2 > CUDA_MAX_ARGS) { tg_set_error("exec(%s): %d buffers and %d vars are too many for CUDA", p->name, p->nbufs, p->nvars); return -1; }
+  (void)d;
   int na = 0;
-  for (int i = 0; i < p->nbufs; i++) args[na++] = &ptrs[i];          // a device pointer is a void * here
-  for (int i = 0; i < p->nvars; i++) { vals[na] = vars[i]; args[na] = &vals[na]; na++; }
+  for (int i = 0; i < p->nbufs; i++) { l->ptrs[i] = ptrs[i]; l->args[na++] = &l->ptrs[i]; }   // a device pointer is a void * here
+  for (int i = 0; i < p->nvars; i++) { l->vals[na] = vars[i]; l->args[na] = &l->vals[na]; na++; }
   int64_t n = p->par_range ? rt_par_count(p, vars) * ((Kernel *)p->lib)->inner : 1;
-  vals[na] = 0; args[na] = &vals[na]; na++;                         // start
-  vals[na] = n > 0 ? n : 0; args[na] = &vals[na]; na++;             // end
+  l->vals[na] = 0; l->args[na] = &l->vals[na]; na++;                         // start
+  l->vals[na] = n > 0 ? n : 0; l->args[na] = &l->vals[na]; na++;             // end
   // with thread ranges the block is theirs and [start, end) counts blocks; else BLOCK threads, one trip each
   int block = p->nlocal ? 1 : p->par_range ? BLOCK : 1;
   int64_t grid = (n + block - 1) / block;
-  grid = grid < 1 ? 1 : grid > 0x7fffffff ? 0x7fffffff : grid;       // the grid-stride loop covers any rest
-  unsigned bx = p->nlocal ? (unsigned)p->local_size[0] : (unsigned)block, by = (unsigned)p->local_size[1], bz = (unsigned)p->local_size[2];
-  if (!p->nlocal) by = bz = 1;
-  return cu_check(cu->LaunchKernel((CUfunction)p->entry, (unsigned)grid, 1, 1, bx, by, bz, 0, gpu_of(d)->stream, args, NULL),
-                  "cuLaunchKernel");
+  grid = grid < 1 ? 1 : grid > 0x7fffffff ? 0x7fffffff : grid;               // the grid-stride loop covers any rest
+  l->grid[0] = (unsigned)grid; l->grid[1] = l->grid[2] = 1;
+  l->block[0] = p->nlocal ? (unsigned)p->local_size[0] : (unsigned)block;
+  l->block[1] = p->nlocal ? (unsigned)p->local_size[1] : 1;
+  l->block[2] = p->nlocal ? (unsigned)p->local_size[2] : 1;
+  return 0;
 }
+
+static int cuda_launch(Device *d, Program *p, void **ptrs, const int64_t *vars) {
+  const CudaApi *cu = enter(d);
+  CudaLaunch l;
+  if (!cu || cuda_launch_args(d, p, ptrs, vars, &l) != 0) return -1;
+  return cu_check(cu->LaunchKernel((CUfunction)p->entry, l.grid[0], l.grid[1], l.grid[2], l.block[0], l.block[1], l.block[2], 0,
+                                   gpu_of(d)->stream, l.args, NULL), "cuLaunchKernel");
+}
+
+const CudaApi *cuda_enter(Device *d) { return enter(d); }
+CUstream cuda_stream(Device *d) { return gpu_of(d)->stream; }
 
 static int cuda_exec(Device *d, Program *p, Buffer **bufs, const int64_t *vars) {
   if (!p->entry || p->dev != d) { tg_set_error("exec(%s): not compiled for %s", p->name, d->name); return -1; }
@@ -315,6 +325,7 @@ static void device_init(Device *d, Gpu *g, int index) {
   d->host_memory = d->par_prefix = false;
   d->alloc = cuda_alloc; d->free = cuda_free; d->copyin = cuda_copyin; d->copyout = cuda_copyout;
   d->compile = cuda_compile; d->exec = cuda_exec; d->launch = cuda_launch; d->release = cuda_release;
+  cuda_graph_init(d);        // JIT replays as CUDA graphs (runtime/cuda_graph.c)
   d->compile_many = NULL;
   d->synchronize = rt_cuda_sync;
   snprintf(d->model, sizeof d->model, "%.46s %.15s", g->name, g->arch);

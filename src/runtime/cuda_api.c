@@ -31,7 +31,9 @@ static const char *const cu_names[] = {
   "cuMemAlloc_v2", "cuMemFree_v2", "cuMemGetInfo_v2", "cuMemHostAlloc", "cuMemFreeHost", "cuMemcpyHtoDAsync_v2",
   "cuMemcpyDtoHAsync_v2", "cuMemcpyDtoDAsync_v2", "cuModuleLoadData", "cuModuleUnload", "cuModuleGetFunction",
   "cuLaunchKernel", "cuEventCreate", "cuEventRecord", "cuEventSynchronize", "cuEventQuery",
-  "cuEventElapsedTime_v2|cuEventElapsedTime", "cuEventDestroy_v2", "cuGetErrorString" };
+  "cuEventElapsedTime_v2|cuEventElapsedTime", "cuEventDestroy_v2", "cuGetErrorString", "cuGraphCreate",
+  "cuGraphAddKernelNode_v2", "cuGraphInstantiateWithFlags", "cuGraphExecKernelNodeSetParams_v2", "cuGraphLaunch",
+  "cuGraphExecDestroy", "cuGraphDestroy" };
 _Static_assert(sizeof(CudaApi) == sizeof cu_names / sizeof *cu_names * sizeof(void *), "cu_names matches CudaApi");
 
 static CudaApi cu;

@@ -15,6 +15,17 @@ typedef struct CUmod_st *CUmodule;
 typedef struct CUfunc_st *CUfunction;
 typedef struct CUstream_st *CUstream;
 typedef struct CUevent_st *CUevent;
+typedef struct CUgraph_st *CUgraph;
+typedef struct CUgraphNode_st *CUgraphNode;
+typedef struct CUgraphExec_st *CUgraphExec;
+// CUDA_KERNEL_NODE_PARAMS_v2 (what cuGraphAddKernelNode_v2 and cuGraphExecKernelNodeSetParams_v2 take)
+typedef struct CuKernelNodeParams {
+  CUfunction func;
+  unsigned grid[3], block[3], shared_bytes;
+  void **params, **extra;
+  void *kern;                 // CUkernel (unused: func is set)
+  CUcontext ctx;
+} CuKernelNodeParams;
 
 enum {
   CU_ATTR_MAX_THREADS_PER_BLOCK = 1, CU_ATTR_MAX_SHARED_PER_BLOCK = 8, CU_ATTR_SM_COUNT = 16,
@@ -54,6 +65,13 @@ typedef struct CudaApi {
   CUresult (*EventElapsedTime)(float *ms, CUevent a, CUevent b);
   CUresult (*EventDestroy)(CUevent e);
   CUresult (*GetErrorString)(CUresult r, const char **s);
+  CUresult (*GraphCreate)(CUgraph *g, unsigned flags);
+  CUresult (*GraphAddKernelNode)(CUgraphNode *n, CUgraph g, const CUgraphNode *deps, size_t ndeps, const CuKernelNodeParams *p);
+  CUresult (*GraphInstantiate)(CUgraphExec *e, CUgraph g, unsigned long long flags);
+  CUresult (*GraphExecKernelNodeSetParams)(CUgraphExec e, CUgraphNode n, const CuKernelNodeParams *p);
+  CUresult (*GraphLaunch)(CUgraphExec e, CUstream s);
+  CUresult (*GraphExecDestroy)(CUgraphExec e);
+  CUresult (*GraphDestroy)(CUgraph g);
 } CudaApi;
 
 typedef struct NvrtcProgram_ *NvrtcProgram;
