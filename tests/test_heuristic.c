@@ -78,6 +78,28 @@ static void padded_matmul_values(void) {
   CHECK(wrong == 0, "padded matmul: %d of 640 outputs wrong", wrong);
 }
 
+// the packed matmul (B of 2 MB in panels, swapped loops) against a C loop and against MATMUL_PACK=0
+static void packed_matmul_values(void) {
+  enum { M = 64, K = 512, N = 1024 };
+  static float a[M * K], b[K * N], c[M * N], plain[M * N];
+  for (int i = 0; i < M * K; i++) a[i] = (float)((i * 37) % 11) - 5;
+  for (int i = 0; i < K * N; i++) b[i] = (float)((i * 13) % 7) - 3;
+  tg_tensor *ta = tg_from_data(a, TG_FLOAT32, SH(M, K)), *tb = tg_from_data(b, TG_FLOAT32, SH(K, N));
+  CHECK(tg_data(tg_matmul(ta, tb), c, sizeof c) == 0, "packed matmul: %s", tg_error());
+  int tok = env_push_int("MATMUL_PACK", 0);
+  CHECK(tg_data(tg_matmul(ta, tb), plain, sizeof plain) == 0, "plain matmul: %s", tg_error());
+  env_pop(tok);
+  int wrong = 0;
+  for (int i = 0; i < M; i++)
+    for (int j = 0; j < N; j += 7) {
+      float want = 0;
+      for (int k = 0; k < K; k++) want += a[i * K + k] * b[k * N + j];
+      wrong += c[i * N + j] != want;
+    }
+  CHECK(wrong == 0, "packed matmul: %d outputs differ from a C loop", wrong);
+  CHECK(memcmp(c, plain, sizeof c) == 0, "packed and plain matmuls differ");
+}
+
 // The GPU rules (codegen/opt/heuristic_gpu.c), for a device with locals
 static void expect_gpu(const char *what, tg_tensor *t, const char *want) {
   char got[256];
@@ -145,6 +167,11 @@ int main(void) {
   expect("matmul 64x32 @ 32x10", tg_matmul(E(SH(64, 32)), E(SH(32, 10))), 32, "PADTO(1,4) VECTORIZE(1,4) UPCAST(0,4) UNROLL(2,4)");
   expect("sum of 256x64x10 over axis 0", tg_sum(E(SH(256, 64, 10)), (int[]){ 0 }, 1, false), 32, "PADTO(1,4) VECTORIZE(1,4) UPCAST(0,4) UNROLL(2,4)");
   padded_matmul_values();
+  // B of 4 MB outgrows L2: tg_matmul packs it into 16-column panels (a kernel of its own), and the panel axis
+  // (1) is swapped outermost so a panel stays in cache across all rows (without the rule: no SWAP)
+  expect("matmul 256x1024 @ 1024x1024, B packed", tg_matmul(E(SH(256, 1024)), E(SH(1024, 1024))), 32,
+         "VECTORIZE(1,8) UPCAST(1,2) UPCAST(0,4) SWAP(0,1) UNROLL(2,4)");
+  packed_matmul_values();
   gpu_rules();
   // elementwise kernels are left to the C compiler's vectorizer
   expect("elementwise", tg_add(E(SH(64, 64)), E(SH(64, 64))), 32, "");

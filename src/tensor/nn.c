@@ -1,8 +1,37 @@
 // nn functions: matmul, linear, convolution (gradient: convolutions) and pooling (windowed views), norms, attention, losses
 #include "tensor/tensor.h"
+#include "uop/symdim.h"
+#include "base/env.h"
 #include "tensor/gradient.h"
 #include <math.h>
 #include <string.h>
+
+/* A large float32 B on the CPU is packed into column panels first, as BLAS does: (k, m) -> (m/16, k, 16), one
+ * contiguous k x 16 panel per 16 output columns (a cache line per k). The kernel then walks one panel down k for
+ * a tile of rows instead of striding across B's rows (a new page every k for m >= 1024), and the heuristic puts
+ * the panel axis outermost (panel_outermost in codegen/opt/heuristic.c) so a panel stays in cache across all
+ * rows. The copy is O(k m) against O(n k m) work. MATMUL_PACK=0 turns it off. */
+enum { PANEL = 16, PACK_MIN_BYTES = 2 << 20, PACK_MIN_ROWS = 64 };
+static bool packs_b(const tg_tensor *a, const tg_tensor *b) {
+  if (b->ndim != 2 || a->ndim < 2 || a->ndim + 2 > TG_MAX_DIMS || a->dtype != DT_FLOAT32 || b->dtype != DT_FLOAT32 ||
+      strcmp(b->dev->kind, "CPU") != 0)
+    return false;
+  int64_t n = a->shape[a->ndim - 2], k = b->shape[0], m = b->shape[1];
+  if (dim_is_sym(n) || dim_is_sym(k) || dim_is_sym(m)) return false;
+  return m % PANEL == 0 && k * m * 4 >= PACK_MIN_BYTES && n >= PACK_MIN_ROWS && env_int("MATMUL_PACK", 1);
+}
+
+static tg_tensor *matmul_packed(tg_tensor *a, tg_tensor *b) {
+  int64_t k = b->shape[0], m = b->shape[1], sh[TG_MAX_DIMS];
+  int nd = a->ndim, ax = -2;
+  tg_tensor *panels = tg_contiguous(tg_permute(tg_reshape(b, (int64_t[]){ k, m / PANEL, PANEL }, 3), (int[]){ 1, 0, 2 }, 3));
+  memcpy(sh, a->shape, sizeof(int64_t) * (size_t)nd);                 // (..., n, k) -> (..., n, 1, k, 1)
+  sh[nd - 1] = 1; sh[nd] = k; sh[nd + 1] = 1;
+  tg_tensor *r = tg_sum(tg_mul(tg_reshape(a, sh, nd + 2), panels), &ax, 1, false);   // (..., n, m/16, 16)
+  memcpy(sh, a->shape, sizeof(int64_t) * (size_t)nd);
+  sh[nd - 1] = m;
+  return tg_reshape(r, sh, nd);
+}
 
 tg_tensor *tg_matmul(tg_tensor *a, tg_tensor *b) {
   const char *fn = "tg_matmul";
@@ -17,6 +46,7 @@ tg_tensor *tg_matmul(tg_tensor *a, tg_tensor *b) {
     return NULL;
   }
   ScalarType dt = st_promote(a->dtype, b->dtype);
+  if (packs_b(a, b)) return matmul_packed(a, b);
   tg_tensor *x = a->ndim == 1 ? tg_unsqueeze(a, 0) : a;               // (..., n, k)
   tg_tensor *w = b->ndim == 1 ? tg_unsqueeze(b, 1) : b;               // (..., k, m)
   x = tg_unsqueeze(x, -2);                                              // (..., n, 1, k)

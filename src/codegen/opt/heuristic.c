@@ -169,6 +169,25 @@ static int pad_for_lanes(UOp **ast, int max_lanes, Axis *outs, int no, Opt *opts
   return axis;
 }
 
+/* Cache blocking of a matmul-like kernel by loop order: when a main-loop load reads a buffer larger than the L2
+ * cache (a matmul's B) through the second output axis but not the first, the two swap, so the outer loop walks
+ * B's column panels and each panel stays in cache while the inner loop goes through every row of A (which then
+ * streams from L3). The outer axis is the threaded one: it keeps at least two trips per thread. */
+enum { L2_BYTES = 1 << 20 };
+static UOp *panel_outermost(UOp *ast, Opt *opts, int max, int *nopts) {
+  Axis outs[16];
+  UOp *loads[32];
+  int no = heur_ranges(ast, 0, outs, 16), nl = heur_main_loads(ast, loads, 32);
+  if (no < 2 || outs[1].size < 2 * tp_threads()) return ast;
+  for (int i = 0; i < nl; i++) {
+    UOp *g = loads[i]->src[0]->src[0], *idx = loads[i]->src[0]->src[1];
+    int64_t bytes = g->dtype.size * st_itemsize((ScalarType)g->dtype.scalar);
+    if (g->op != OP_DEFINE_GLOBAL || bytes < 2 * L2_BYTES || uop_reaches(idx, outs[0].r) || !uop_reaches(idx, outs[1].r)) continue;
+    return heur_try(ast, (Opt){ OPT_SWAP, (int)outs[0].r->arg.tup[0], (int)outs[1].r->arg.tup[0] }, NULL, opts, max, nopts);
+  }
+  return ast;
+}
+
 UOp *opt_heuristic(UOp *ast, const RendererCaps *caps, Opt *opts, int max, int *nopts) {
   *nopts = 0;
   if (caps && caps->has_local) return opt_heuristic_gpu(ast, caps, opts, max, nopts);
@@ -198,6 +217,7 @@ UOp *opt_heuristic(UOp *ast, const RendererCaps *caps, Opt *opts, int max, int *
       if (next != ast) { ast = next; done++; acc *= k; break; }
     }
   }
+  ast = panel_outermost(ast, opts, max, nopts);
   // unroll the innermost reduce axis: fully when small, else by 4
   if (nr > 0) {
     Axis in = reds[nr - 1];
