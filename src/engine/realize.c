@@ -85,6 +85,14 @@ static int run_copy(ScheduleItem *it) {
   return rc;
 }
 
+// DEBUG=2: one line per kernel; a kernel with thread ranges also shows its block shape
+static void report(Device *d, Program *p, double dt) {
+  char blk[48] = "";
+  if (p->nlocal) snprintf(blk, sizeof blk, "  block %lldx%lldx%lld", (long long)p->local_size[0], (long long)p->local_size[1], (long long)p->local_size[2]);
+  fprintf(stderr, "  %-6s %-32s par %-8lld %9.2f us  %8.2f GFLOP/s  %8.2f GB/s%s\n", d->name, p->name, (long long)p->par_size,
+          dt * 1e6, p->est_flops / dt * 1e-9, p->est_bytes / dt * 1e-9, blk);
+}
+
 int eng_run(Schedule *s) {
   for (int i = 0; i < s->n; i++) {
     ScheduleItem *it = &s->items[i];
@@ -100,17 +108,15 @@ int eng_run(Schedule *s) {
     int64_t vals[p->nvars + 1];
     if (varvals_fill(&s->vars, p->vars, p->nvars, vals, "tg_realize") != 0) return -1;
     bool timed = tg_debug() >= 2 || eng_time_kernels;
+    // an asynchronous device (CUDA) is drained before and after, so the time is this kernel's, not its launch's
+    if (timed && it->dev->synchronize && it->dev->synchronize(it->dev) != 0) return -1;
     double t0 = timed ? time_s() : 0;
     if (it->dev->exec(it->dev, p, it->bufs, p->nvars ? vals : NULL) != 0) return -1;
+    if (timed && it->dev->synchronize && it->dev->synchronize(it->dev) != 0) return -1;
     eng_stats.kernels++;
     if (eng_time_kernels) eng_stats.kernel_s += time_s() - t0;
     if (jit_capturing()) jit_capture_add(p, it->dev, it->bufs, it->nbufs, vals);
-    if (tg_debug() >= 2)
-    {
-      double dt = time_s() - t0;
-      fprintf(stderr, "  %-6s %-32s par %-8lld %9.2f us  %8.2f GFLOP/s  %8.2f GB/s\n", it->dev->name, p->name,
-              (long long)p->par_size, dt * 1e6, p->est_flops / dt * 1e-9, p->est_bytes / dt * 1e-9);
-    }
+    if (tg_debug() >= 2) report(it->dev, p, time_s() - t0);
   }
   return 0;
 }
