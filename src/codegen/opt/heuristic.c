@@ -211,7 +211,9 @@ UOp *opt_heuristic(UOp *ast, const RendererCaps *caps, Opt *opts, int max, int *
   for (int i = no - 1; i >= 0 && done < 2; i--) {
     bool vaxis = outs[i].r->arg.tup[0] == vec_axis;
     if (!heur_feeds_main_loop(ast, outs[i].r)) continue;
-    for (int k = vaxis ? 2 : 4; k >= 2; k--) {
+    // a lone output axis (a column sum) takes the whole budget: more lanes per row read whole cache lines and
+    // pages, where its reduce walks rows far apart
+    for (int k = vaxis ? (no == 1 ? ACC_BUDGET : 2) : 4; k >= 2; k--) {
       if (outs[i].size % k || acc * k > ACC_BUDGET || (i == 0 && outs[i].size / k < 4 * tp_threads())) continue;
       UOp *next = heur_try(ast, (Opt){ OPT_UPCAST, (int)outs[i].r->arg.tup[0], k }, NULL, opts, max, nopts);
       if (next != ast) { ast = next; done++; acc *= k; break; }
