@@ -326,6 +326,7 @@ static void device_init(Device *d, Gpu *g, int index) {
   d->alloc = cuda_alloc; d->free = cuda_free; d->copyin = cuda_copyin; d->copyout = cuda_copyout;
   d->compile = cuda_compile; d->exec = cuda_exec; d->launch = cuda_launch; d->release = cuda_release;
   cuda_graph_init(d);        // JIT replays as CUDA graphs (runtime/cuda_graph.c)
+  d->timer_begin = rt_cuda_timer_begin; d->timer_end = rt_cuda_timer_end;
   d->compile_many = NULL;
   d->synchronize = rt_cuda_sync;
   snprintf(d->model, sizeof d->model, "%.46s %.15s", g->name, g->arch);

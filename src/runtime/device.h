@@ -28,6 +28,10 @@ struct Device {
   // synchronize (optional): wait until every queued launch and copy is done; devices whose exec and copyin
   // return early (CUDA) have it, so that timers (BEAM) measure the work. 0, or -1 with tg_set_error.
   int   (*synchronize)(Device *d);
+  // timer_begin/timer_end (optional): device time between two points of its queue (CUDA events); end waits and
+  // returns seconds, or -1 with tg_set_error. BEAM times GPU candidates with them.
+  int    (*timer_begin)(Device *d);
+  double (*timer_end)(Device *d);
   // compile_many: compile n programs faster than n compile calls (shared compiler runs, all cores), without
   // caching them (BEAM candidates). errs[i]: NULL, or program i's error (malloc'd). Returns the failures.
   // May be NULL: callers then use compile.
