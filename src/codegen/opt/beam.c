@@ -408,6 +408,18 @@ static int search(Device *dev, UOp *ast, bool decomp, int width, Opt *out, int m
   Cand best = base;
   HMap seen = { 0 };
   hmap_put(&seen, (uint64_t)(uintptr_t)ast, 1);
+  // the hand-coded opts start in the beam too: the search never returns a kernel slower than the heuristic's
+  // (as timed here), and refines it
+  Cand heur = { .t = INFINITY };
+  heur.ast = opt_heuristic(ast, &dev->caps, heur.opts, MAX_OPTS, &heur.nopts);
+  if (heur.nopts > 0 && heur.ast != ast) {
+    compile_cands(dev, &heur, 1, decomp, s.kname);
+    time_cands(&s, &heur, 1);
+    free_programs(&heur, 1);
+    hmap_put(&seen, (uint64_t)(uintptr_t)heur.ast, 1);
+    if (!isinf(heur.t)) vec_push(&beam, heur);
+    if (heur.t < best.t) best = heur;
+  }
   int rounds = (int)env_int("BEAM_ROUNDS", 8), ncand = 0;
   for (s.round = 1; s.round <= rounds; s.round++) {
     vec_clear(&next);
