@@ -338,6 +338,7 @@ static Opt of_draw(OptFuzz *f, UOp *ast) {
     o.kind = r->arg.tup[1] == 1 ? (of_p(f, 0.5) ? OPT_GROUP : OPT_GROUPTOP) : OPT_LOCAL;
     if (of_p(f, 0.05)) o = (Opt){ OPT_NOLOCALS, 0, 0 };
   } else if (of_p(f, 0.1)) o = (Opt){ OPT_SWAP, (int)r->arg.tup[0], (int)rs[of_r(f, 0, nr - 1)]->arg.tup[0] };   // loop order
+  else if (of_p(f, 0.06)) o = (Opt){ OPT_THREAD, (int)r->arg.tup[0], (int)of_r(f, 1, 4) };   // CPU threads: this axis
   else if (of_p(f, 0.12)) {          // pad to a multiple of 2..8 that does not divide the axis (when there is one)
     static const int pads[] = { 2, 3, 4, 8 };
     o = (Opt){ OPT_PADTO, (int)r->arg.tup[0], pads[of_r(f, 0, 3)] };
@@ -356,7 +357,7 @@ static bool of_case(OptFuzz *f, OfKern *k, OfCase *c) {
     Opt o = of_draw(f, ast);
     char why[160];
     if (copies * o.amount > OF_MAX_COPIES) continue;   // keeps the C compiler's time down (lanes count: gathers)
-    UOp *next = opt_apply(ast, o, of_caps(), why, sizeof why);
+    UOp *next = opt_apply(ast, o, o.kind == OPT_THREAD ? NULL : of_caps(), why, sizeof why);   // THREAD: a CPU opt
     if (!next) { of_refused(f, why); continue; }
     ast = next;
     c->opts[c->nopts++] = o;

@@ -168,7 +168,9 @@ static void beam_proposals(void) {
   CHECK(count[OPT_LOCAL] == 5 && count[OPT_GROUP] == 7 && count[OPT_GROUPTOP] == 7 && count[OPT_NOLOCALS] == 1,
         "GPU actions: LOCAL %d GROUP %d GROUPTOP %d NOLOCALS %d", count[OPT_LOCAL], count[OPT_GROUP], count[OPT_GROUPTOP], count[OPT_NOLOCALS]);
   for (int i = 0, n = beam_actions(ast, &cpu, acts, 512); i < n; i++)
-    CHECK(acts[i].kind < OPT_LOCAL, "a CPU search tries %s", opt_name(acts[i].kind));
+    CHECK(acts[i].kind < OPT_LOCAL || acts[i].kind == OPT_THREAD, "a CPU search tries %s", opt_name(acts[i].kind));
+  for (int i = 0, n = beam_actions(ast, &gpu, acts, 512); i < n; i++)
+    CHECK(acts[i].kind != OPT_THREAD, "a GPU search tries THREAD");
   sched_free(&s);
 }
 

@@ -2,6 +2,7 @@
 #include "base/threadpool.h"
 #include "base/env.h"
 #include "base/error.h"
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -98,11 +99,14 @@ int tp_threads(void) {
   return P.nthreads;
 }
 
-void tp_run(int64_t n, TpFn fn, void *ctx) {
+void tp_run(int64_t n, TpFn fn, void *ctx) { tp_run_max(n, INT_MAX, fn, ctx); }
+
+void tp_run_max(int64_t n, int max_threads, TpFn fn, void *ctx) {
   if (n <= 0) return;
-  if (n == 1 || in_pool || tp_threads() == 1) { fn(ctx, 0, n); return; }
+  if (n == 1 || in_pool || tp_threads() == 1 || max_threads <= 1) { fn(ctx, 0, n); return; }
   pthread_mutex_lock(&P.run_mu);
   int k = (int)(n < P.nthreads ? n : P.nthreads);
+  if (k > max_threads) k = max_threads;
   P.fn = fn; P.ctx = ctx; P.n = n;
   atomic_store(&P.done, 0);
   pthread_mutex_lock(&P.mu);

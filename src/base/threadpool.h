@@ -10,5 +10,6 @@ typedef void (*TpFn)(void *ctx, int64_t start, int64_t end);
 // or when called from inside a pool worker (no nested parallelism). Calls from several threads
 // are serialized.
 void tp_run(int64_t n, TpFn fn, void *ctx);
+void tp_run_max(int64_t n, int max_threads, TpFn fn, void *ctx);   // at most max_threads chunks (a THREAD opt)
 int  tp_threads(void);     // env THREADS, default: online CPUs (read once)
 #endif

@@ -364,6 +364,7 @@ Program *cg_linearize(UOp *ast) {
   if (L->first_output >= 0 && !axis_is_thread(L->nest.range[L->first_output])) {
     p->par_range = newof(L, L->nest.range[L->first_output]);
     p->par_size = nest_range_size(p->par_range);
+    p->par_threads = kernel_threads(ast);
     if (p->par_size < 0) p->par_range = NULL;
   }
   block_shape(L, p);

@@ -44,6 +44,7 @@ typedef struct Program {
   int64_t par_size;         // its trip count (when constant), else -1
   int64_t par_limit;        // > 0: exec runs only the first par_limit trips of par_range (timing slices;
                             // honoured by devices with par_prefix)
+  int par_threads;          // THREAD opt: at most this many CPU threads split par_range (0: every worker)
   int nlocal;               // thread ranges: 0 (the device's default block), 1..3
   UOp *local_range[3];      // the RANGE that threadIdx.x, .y, .z stand for (the innermost thread range is x)
   int64_t local_size[3];    // the block's shape (1 where unused)

@@ -10,6 +10,7 @@
 #include "base/strbuf.h"
 #include "base/threadpool.h"
 #include "base/timer.h"
+#include <limits.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
@@ -445,7 +446,8 @@ static int cpu_launch(Device *d, Program *p, void **ptrs, const int64_t *vars) {
   Job job = { (KernelFn)p->entry, ptrs, vars };
   int64_t n = rt_par_count(p, vars);
   // a kernel too small to pay for waking the other threads runs on this one
-  if (p->par_range && n > 1 && p->est_flops + p->est_bytes >= CPU_PAR_MIN_WORK) tp_run(n, run_chunk, &job);
+  if (p->par_range && n > 1 && (p->par_threads || p->est_flops + p->est_bytes >= CPU_PAR_MIN_WORK))
+    tp_run_max(n, p->par_threads ? p->par_threads : INT_MAX, run_chunk, &job);   // a THREAD opt decides itself
   else job.fn(ptrs, vars, 0, p->par_range ? (n > 0 ? n : 0) : 1);
   return 0;
 }

@@ -14,6 +14,12 @@
  * threadIdx and INTERP runs as virtual threads that wait for each other at every BARRIER. */
 enum { AXIS_OUTPUT = 0, AXIS_REDUCE = 1, AXIS_LANE = 2, AXIS_LOCAL = 3, AXIS_GROUP = 4 };
 
+// A kernel SINK's INT arg holds flags; bits 8..15 are a THREAD opt's CPU thread count (0: none). See opt.h.
+enum { KERNEL_THREADS_SHIFT = 8, KERNEL_THREADS_MAX = 255 };
+static inline int kernel_threads(const UOp *sink) {
+  return sink->op == OP_SINK && sink->arg.kind == ARG_INT ? (int)((sink->arg.i >> KERNEL_THREADS_SHIFT) & KERNEL_THREADS_MAX) : 0;
+}
+
 static inline int axis_kind(const UOp *r) { return r->arg.kind == ARG_TUPLE && r->arg.n >= 2 ? (int)r->arg.tup[1] : -1; }
 static inline bool axis_is_thread(const UOp *r) {
   int k = axis_kind(r);

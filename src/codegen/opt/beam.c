@@ -1,6 +1,7 @@
 // BEAM search: opt lists chosen by timing candidate kernels on the device; results cached on disk
 #include "codegen/opt/beam.h"
 #include "base/fnv.h"
+#include "uop/axis.h"
 #include "codegen/decomp.h"
 #include "codegen/linearize.h"
 #include "runtime/cpu.h"
@@ -261,6 +262,10 @@ static int actions(const Cand *c, int lanes, const RendererCaps *caps, Opt *out)
     for (int w = lanes / 2; w <= 2 * lanes && !vectorized && lanes >= 2; w *= 2)
       if (w >= 2 && w <= 32 && size % w == 0) n = add_action(out, n, (Opt){ OPT_VECTORIZE, (int)axis, w });
     if (caps->has_local) n = thread_actions(r, n, out);
+    else if (kind == OPT_UPCAST && !kernel_threads(c->ast)) {      // CPU: this axis threaded, by one or every worker
+      n = add_action(out, n, (Opt){ OPT_THREAD, (int)axis, 1 });
+      if (tp_threads() > 1) n = add_action(out, n, (Opt){ OPT_THREAD, (int)axis, tp_threads() });
+    }
     for (int w = 4; w <= lanes && size % w; w *= 2)               // pad to a multiple of the lanes (opt_apply refuses > 25%)
       n = add_action(out, n, (Opt){ OPT_PADTO, (int)axis, w });
     for (int64_t j = 0; j < i && kind == OPT_UPCAST; j++) {       // loop order: swap with an earlier output axis

@@ -16,7 +16,8 @@ static int thread_ranges(UOp *ast, int64_t *threads) {
 }
 
 static const char *no_locals(UOp *ast, const RendererCaps *caps) {
-  return !caps || !caps->has_local ? "the device has no locals" : is_nolocals(ast) ? "the kernel is marked NOLOCALS" : NULL;
+  return !caps || !caps->has_local ? "the device has no locals" : is_nolocals(ast) ? "the kernel is marked NOLOCALS" :
+         kernel_threads(ast) ? "the kernel has a THREAD opt (CPU)" : NULL;
 }
 
 UOp *opt_split_threads(UOp *ast, Opt o, const RendererCaps *caps, char *why, int whylen) {

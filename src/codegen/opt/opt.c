@@ -11,7 +11,7 @@
 #include <string.h>
 
 const char *opt_name(OptKind k) {
-  static const char *names[OPT_NKINDS] = { "UPCAST", "UNROLL", "VECTORIZE", "SWAP", "PADTO", "LOCAL", "GROUP", "GROUPTOP", "NOLOCALS" };
+  static const char *names[OPT_NKINDS] = { "UPCAST", "UNROLL", "VECTORIZE", "SWAP", "PADTO", "LOCAL", "GROUP", "GROUPTOP", "NOLOCALS", "THREAD" };
   return k >= 0 && k < OPT_NKINDS ? names[k] : "?";
 }
 
@@ -242,6 +242,7 @@ UOp *opt_apply(UOp *ast, Opt o, const RendererCaps *caps, char *why, int whylen)
   if (o.kind == OPT_SWAP) return swap_axes(ast, o, why, whylen);
   if (o.kind == OPT_PADTO) return padto(ast, o, why, whylen);
   if (o.kind == OPT_NOLOCALS) return opt_nolocals(ast, caps, why, whylen);
+  if (o.kind == OPT_THREAD) return opt_thread(ast, o, caps, why, whylen);
   if (o.kind == OPT_LOCAL || o.kind == OPT_GROUP || o.kind == OPT_GROUPTOP) {
     UOp *out = opt_split_threads(ast, o, caps, why, whylen);
     return out ? checked(out, o, caps, why, whylen) : NULL;

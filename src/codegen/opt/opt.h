@@ -38,11 +38,17 @@
  *   GROUPTOP axis k : GROUP with the thread as the outer part (r -> g * (M/k) + r': each thread a contiguous chunk).
  *   NOLOCALS        : (axis and amount unused) the kernel gets no thread ranges: it runs on the device's flat
  *                   default block, and later LOCAL/GROUP opts are refused. Marked on the kernel SINK's arg. */
+/* CPU opt (only where there are no locals):
+ *   THREAD axis n   : the output axis is the one split over CPU threads, by at most n threads (1: the kernel runs
+ *                   on the calling thread). The parallel range is the outermost output loop, so the axis is swapped
+ *                   there first (as SWAP); n is marked on the kernel SINK's arg (Program.par_threads). Without a
+ *                   THREAD opt the outermost output axis is threaded over every worker (tp_threads()). */
 typedef enum { OPT_UPCAST, OPT_UNROLL, OPT_VECTORIZE, OPT_SWAP, OPT_PADTO, OPT_LOCAL, OPT_GROUP, OPT_GROUPTOP, OPT_NOLOCALS,
-               OPT_NKINDS } OptKind;
+               OPT_THREAD, OPT_NKINDS } OptKind;
 enum { OPT_LANE_KIND = AXIS_LANE };   // RANGE kind of a VECTORIZE lane before opt_finish
 enum { KERNEL_NOLOCALS = 1 };         // bit of a kernel SINK's INT arg
 typedef struct Opt { OptKind kind; int axis; int amount; } Opt;
+UOp *opt_thread(UOp *ast, Opt o, const RendererCaps *caps, char *why, int whylen);   // codegen/opt/thread.c
 
 // Apply one opt for a backend with caps (NULL: a host backend, no locals); NULL (with a reason in why) when it is
 // not valid for this kernel.
