@@ -9,9 +9,11 @@
 #include "renderer/gpuflat.h"
 #include "base/env.h"
 #include "base/error.h"
+#include "tinygrad.h"
 #include "base/hashmap.h"
 #include "base/log.h"
 #include "base/strbuf.h"
+#include <stdatomic.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -207,16 +209,8 @@ static void cuda_release(Device *d, Program *p) {
   p->lib = p->entry = NULL;
 }
 
-static int cuda_compile(Device *d, Program *p) {
-  char sym[80];
-  rt_symbol_name(p, sym, sizeof sym);
-  char *src = rend_cuda(p, sym, BLOCK);
-  if (!src) return -1;
-  rt_take_source(d, p, src);
-  pthread_mutex_lock(&cuda_mu);
-  size_t n = 0;
-  char *bin = get_cubin(src, sym, gpu_of(d)->arch, &n);
-  pthread_mutex_unlock(&cuda_mu);
+// Loads a cubin (taking it) as p's kernel; 0, or -1 with tg_set_error.
+static int load_kernel(Device *d, Program *p, char *bin, const char *sym) {
   const CudaApi *cu = bin ? enter(d) : NULL;
   CUmodule mod = NULL;
   CUfunction fn = NULL;
@@ -231,6 +225,66 @@ static int cuda_compile(Device *d, Program *p) {
   p->lib = k;
   p->entry = fn;
   return 0;
+}
+
+static int cuda_compile(Device *d, Program *p) {
+  char sym[80];
+  rt_symbol_name(p, sym, sizeof sym);
+  char *src = rend_cuda(p, sym, BLOCK);
+  if (!src) return -1;
+  rt_take_source(d, p, src);
+  pthread_mutex_lock(&cuda_mu);
+  size_t n = 0;
+  char *bin = get_cubin(src, sym, gpu_of(d)->arch, &n);
+  pthread_mutex_unlock(&cuda_mu);
+  return load_kernel(d, p, bin, sym);
+}
+
+/* BEAM candidates: rendered here one by one (the UOp graph is not thread-safe), then compiled by NVRTC on every
+ * core at once (NVRTC is; no disk cache for candidates), then loaded in order. */
+typedef struct NvJob { char **srcs, **bins, **errs; const char **syms; size_t *sizes; const char *arch; int n; atomic_int next; } NvJob;
+
+static void *nvrtc_worker(void *arg) {
+  NvJob *j = arg;
+  for (int i; (i = atomic_fetch_add(&j->next, 1)) < j->n;) {
+    if (!j->srcs[i]) continue;
+    if (nvrtc_compile(j->srcs[i], j->syms[i], j->arch, &j->bins[i], &j->sizes[i]) != 0)
+      j->errs[i] = strdup(tg_has_error() ? tg_error() : "NVRTC failed");
+  }
+  return NULL;
+}
+
+static int cuda_compile_many(Device *d, Program **ps, int n, char **errs) {
+  char (*syms)[80] = calloc((size_t)n + 1, sizeof *syms);
+  NvJob j = { .srcs = calloc((size_t)n + 1, sizeof(char *)), .bins = calloc((size_t)n + 1, sizeof(char *)), .errs = errs,
+              .syms = calloc((size_t)n + 1, sizeof(char *)), .sizes = calloc((size_t)n + 1, sizeof(size_t)), .arch = gpu_of(d)->arch, .n = n };
+  TG_ASSERT(syms && j.srcs && j.bins && j.syms && j.sizes, "out of memory");
+  for (int i = 0; i < n; i++) {
+    rt_symbol_name(ps[i], syms[i], sizeof syms[i]);
+    j.syms[i] = syms[i];
+    char *src = rend_cuda(ps[i], syms[i], BLOCK);
+    if (!src) { errs[i] = strdup(tg_has_error() ? tg_error() : "render failed"); continue; }
+    rt_take_source(d, ps[i], src);
+    j.srcs[i] = src;
+  }
+  if (nvrtc_api()) {                   // loaded before the threads start
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int nt = (int)(cores < 1 ? 1 : cores > 32 ? 32 : cores);
+    if (nt > n) nt = n;
+    pthread_t th[32];
+    for (int t = 1; t < nt; t++) if (pthread_create(&th[t], NULL, nvrtc_worker, &j) != 0) th[t] = 0;
+    nvrtc_worker(&j);
+    for (int t = 1; t < nt; t++) if (th[t]) pthread_join(th[t], NULL);
+  }
+  int failed = 0;
+  for (int i = 0; i < n; i++) {
+    if (!errs[i] && !j.bins[i]) errs[i] = strdup(tg_has_error() ? tg_error() : "NVRTC is not available");
+    if (!errs[i] && load_kernel(d, ps[i], j.bins[i], syms[i]) != 0) errs[i] = strdup(tg_error() ? tg_error() : "load failed");
+    else if (errs[i]) free(j.bins[i]);
+    failed += errs[i] != NULL;
+  }
+  free(syms); free(j.srcs); free(j.bins); free(j.syms); free(j.sizes);
+  return failed;
 }
 
 // ---- launching ----
@@ -327,7 +381,7 @@ static void device_init(Device *d, Gpu *g, int index) {
   d->compile = cuda_compile; d->exec = cuda_exec; d->launch = cuda_launch; d->release = cuda_release;
   cuda_graph_init(d);        // JIT replays as CUDA graphs (runtime/cuda_graph.c)
   d->timer_begin = rt_cuda_timer_begin; d->timer_end = rt_cuda_timer_end;
-  d->compile_many = NULL;
+  d->compile_many = cuda_compile_many;     // BEAM: NVRTC on every core
   d->synchronize = rt_cuda_sync;
   snprintf(d->model, sizeof d->model, "%.46s %.15s", g->name, g->arch);
 }
