@@ -215,6 +215,23 @@ static void graph_run(bool graphs, float out[20][64], bool *used_graph) {
   tg_scope_end();
 }
 
+// CUDA:0 -> CUDA:1 (a peer copy), computed there, read back; skipped with one GPU
+static void test_two_gpus(void) {
+  Device *d1 = dev_get("CUDA:1");
+  if (!d1) { printf("test_cuda: two-GPU checks skipped: %s\n", tg_error()); tg_clear_error(); return; }
+  tg_scope_begin();
+  tg_manual_seed(5);
+  tg_tensor *x = tg_realize(tg_to(tg_randn((int64_t[]){ 1000, 37 }, 2, TG_FLOAT32), "CUDA:0"));
+  tg_tensor *y = tg_add_s(tg_mul_s(tg_to(x, "CUDA:1"), 2), 1), *back = tg_to(tg_to(y, "CUDA:0"), "CPU");
+  static float want[1000 * 37], got[1000 * 37];
+  CHECK(tg_data(tg_to(x, "CPU"), want, sizeof want) == 0 && tg_data(back, got, sizeof got) == 0, "%s", tg_error());
+  int bad = 0;
+  for (int i = 0; i < 1000 * 37; i++) bad += got[i] != want[i] * 2 + 1;
+  CHECK(bad == 0, "CUDA:0 -> CUDA:1 -> CUDA:0: %d of %d values differ", bad, 1000 * 37);
+  printf("test_cuda: two GPUs: %s and %s\n", rt_cuda_gpu_name(dev_get("CUDA:0")), rt_cuda_gpu_name(d1));
+  tg_scope_end();
+}
+
 static void test_jit_graph(void) {
   static float with[20][64], without[20][64];
   bool g1, g0;
@@ -238,5 +255,6 @@ int main(void) {
   test_launch(d);
   test_ops_vs_cpu(d);
   test_jit_graph();
+  test_two_gpus();
   return test_finish("test_cuda");
 }

@@ -92,6 +92,8 @@ bool jit_uses(JitCapture *c, Buffer *b) {
 
 static int replay_copy(JitItem *it) {
   Buffer *dst = it->bufs[0], *src = it->bufs[1];
+  int direct = dst->dev->copy_from ? dst->dev->copy_from(dst->dev, dst->ptr, src->dev, src->ptr, dst->nbytes) : 1;
+  if (direct <= 0) return direct;                // device to device (CUDA peer copies)
   if (dst->dev->host_memory && src->dev->host_memory) { memcpy(dst->ptr, src->ptr, dst->nbytes); return 0; }
   void *tmp = malloc(src->nbytes);
   TG_ASSERT(tmp, "out of memory");

@@ -77,6 +77,11 @@ void eng_cache_clear(void) {
 static int run_copy(ScheduleItem *it) {
   Buffer *dst = it->bufs[0], *src = it->bufs[1];
   buf_ensure(dst); buf_ensure(src);
+  int direct = dst->dev->copy_from ? dst->dev->copy_from(dst->dev, dst->ptr, src->dev, src->ptr, dst->nbytes) : 1;
+  if (direct <= 0) {           // device to device (CUDA peer copies): no trip through the host
+    LOG(2, "  copy %8zu bytes  %s -> %s (direct)", dst->nbytes, src->dev->name, dst->dev->name);
+    return direct;
+  }
   void *tmp = src->dev->host_memory ? src->ptr : malloc(src->nbytes);
   if (!src->dev->host_memory && buf_copyout(src, tmp, src->nbytes) != 0) { free(tmp); return -1; }
   int rc = buf_copyin(dst, tmp, dst->nbytes);

@@ -335,6 +335,17 @@ int rt_cuda_copy_d2d(Device *d, void *dst, const void *src, size_t nbytes) {
                        "device-to-device copy") : -1;
 }
 
+// Between two allocations on GPUs: on one GPU a device-to-device copy, between two a peer copy on the destination's
+// stream, once the source's stream has finished writing. Other devices go through the host (1).
+static int cuda_copy_from(Device *dst, void *dst_ptr, Device *src, const void *src_ptr, size_t nbytes) {
+  if (strcmp(src->kind, "CUDA") != 0) return 1;
+  if (src == dst) return rt_cuda_copy_d2d(dst, dst_ptr, src_ptr, nbytes);
+  // waited for at the end too: the source block may go back to its GPU's allocator (and its stream) right after
+  const CudaApi *cu = rt_cuda_sync(src) == 0 ? enter(dst) : NULL;
+  return cu && cu_check(cu->MemcpyPeerAsync((CUdeviceptr)(uintptr_t)dst_ptr, gpu_of(dst)->ctx, (CUdeviceptr)(uintptr_t)src_ptr,
+                                            gpu_of(src)->ctx, nbytes, gpu_of(dst)->stream), "peer copy") == 0 ? rt_cuda_sync(dst) : -1;
+}
+
 // ---- timing with events ----
 int rt_cuda_timer_begin(Device *d) {
   const CudaApi *cu = enter(d);
@@ -381,6 +392,7 @@ static void device_init(Device *d, Gpu *g, int index) {
   d->compile = cuda_compile; d->exec = cuda_exec; d->launch = cuda_launch; d->release = cuda_release;
   cuda_graph_init(d);        // JIT replays as CUDA graphs (runtime/cuda_graph.c)
   d->timer_begin = rt_cuda_timer_begin; d->timer_end = rt_cuda_timer_end;
+  d->copy_from = cuda_copy_from;
   d->compile_many = cuda_compile_many;     // BEAM: NVRTC on every core
   d->synchronize = rt_cuda_sync;
   snprintf(d->model, sizeof d->model, "%.46s %.15s", g->name, g->arch);

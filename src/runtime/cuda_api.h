@@ -53,6 +53,7 @@ typedef struct CudaApi {
   CUresult (*MemcpyHtoDAsync)(CUdeviceptr dst, const void *src, size_t n, CUstream s);
   CUresult (*MemcpyDtoHAsync)(void *dst, CUdeviceptr src, size_t n, CUstream s);
   CUresult (*MemcpyDtoDAsync)(CUdeviceptr dst, CUdeviceptr src, size_t n, CUstream s);
+  CUresult (*MemcpyPeerAsync)(CUdeviceptr dst, CUcontext dst_ctx, CUdeviceptr src, CUcontext src_ctx, size_t n, CUstream s);
   CUresult (*ModuleLoadData)(CUmodule *m, const void *image);
   CUresult (*ModuleUnload)(CUmodule m);
   CUresult (*ModuleGetFunction)(CUfunction *f, CUmodule m, const char *name);

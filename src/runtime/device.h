@@ -30,6 +30,9 @@ struct Device {
   int   (*synchronize)(Device *d);
   // timer_begin/timer_end (optional): device time between two points of its queue (CUDA events); end waits and
   // returns seconds, or -1 with tg_set_error. BEAM times GPU candidates with them.
+  // copy_from (optional): dst <- src between two allocations, src on another device (or the same one); 0, -1 with
+  // tg_set_error, or 1 when this pair of devices needs the host in between (the caller copies through it).
+  int    (*copy_from)(Device *dst, void *dst_ptr, Device *src, const void *src_ptr, size_t nbytes);
   int    (*timer_begin)(Device *d);
   double (*timer_end)(Device *d);
   // compile_many: compile n programs faster than n compile calls (shared compiler runs, all cores), without
