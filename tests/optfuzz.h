@@ -8,7 +8,7 @@
  * bound the C compiler's work; refusals are tallied by reason and another opt is drawn), opt_finish, linearize,
  * and a CPU compile (Device.compile_many: a batch of cases shares the C
  * compiler's runs, on every core). The opts are drawn for a GPU-like target (renderer/caps.h caps_gpu), so LOCAL, GROUP,
- * GROUPTOP and NOLOCALS are drawn too; a case with thread ranges runs on INTERP (virtual threads, shared memory and
+ * GROUPTOP, NOLOCALS and TC (on float16/bfloat16 matmuls of tensor-core shapes) are drawn too; a case with thread ranges runs on INTERP (virtual threads, shared memory and
  * barriers) instead of the CPU, whose C dialect has no barriers. Every buffer is compared with the reference: integers and bools bitwise,
  * floats within 4 * eps * (reduce length) of |ref| + mean|ref| (reassociated sums). Float inputs are multiples of
  * 1/8 in [-2, 2], so sums of products are exact and only transcendental-fed sums can differ at all.
@@ -127,8 +127,12 @@ static tg_tensor *of_reduce(OptFuzz *f) {
 static tg_tensor *of_matmul(OptFuzz *f) {
   int64_t m = of_size(f), k = of_size(f), n = of_size(f), b = of_p(f, 0.3) ? of_r(f, 2, 3) : 1;
   tg_dtype dt = of_p(f, 0.8) ? TG_FLOAT32 : TG_INT32;
+  if (dt == TG_INT32 && of_p(f, 0.7)) {       // float16/bfloat16 in shapes tensor cores take (TC opt): M, K of 16s, N of 8s
+    dt = of_p(f, 0.5) ? TG_FLOAT16 : TG_BFLOAT16;
+    m = 16 * of_r(f, 1, 2); k = 16 * of_r(f, 1, 2); n = 8 * of_r(f, 1, 4);
+  }
   of_say(f, "matmul %lldx(%lldx%lld)@(%lldx%lld) %s", (long long)b, (long long)m, (long long)k, (long long)k, (long long)n,
-         dt == TG_FLOAT32 ? "f32" : "i32");
+         dt == TG_FLOAT32 ? "f32" : dt == TG_INT32 ? "i32" : dt == TG_FLOAT16 ? "f16" : "bf16");
   tg_tensor *x = b > 1 ? of_in(TG_SHAPE(b, m, k), dt) : of_in(TG_SHAPE(m, k), dt), *w = of_in(TG_SHAPE(k, n), dt);
   if (of_p(f, 0.3)) w = tg_transpose(of_in(TG_SHAPE(n, k), dt), 0, 1);
   tg_tensor *y = tg_matmul(x, w);
@@ -334,6 +338,7 @@ static Opt of_draw(OptFuzz *f, UOp *ast) {
   o.axis = (int)r->arg.tup[0];
   if (nd) o.amount = divs[of_r(f, 0, nd - 1)];
   if (o.kind != OPT_VECTORIZE || of_p(f, 0.2)) o.kind = r->arg.tup[1] == 1 ? OPT_UNROLL : OPT_UPCAST;
+  if (r->arg.tup[1] == 1 && of_p(f, 0.3)) return (Opt){ OPT_TC, (int)r->arg.tup[0], 0 };   // tensor cores (valid first only)
   if (of_p(f, 0.25)) {               // threads of a block: LOCAL on an output axis, GROUP/GROUPTOP on a reduce axis
     o.kind = r->arg.tup[1] == 1 ? (of_p(f, 0.5) ? OPT_GROUP : OPT_GROUPTOP) : OPT_LOCAL;
     if (of_p(f, 0.05)) o = (Opt){ OPT_NOLOCALS, 0, 0 };

@@ -41,7 +41,7 @@ int main(void) {
         (unsigned long long)f.seed);
   CHECK(f.applied[OPT_UPCAST] && f.applied[OPT_UNROLL] && f.applied[OPT_VECTORIZE] && f.applied[OPT_SWAP] && f.applied[OPT_PADTO] &&
         f.applied[OPT_LOCAL] && f.applied[OPT_GROUP] && f.applied[OPT_GROUPTOP] && f.applied[OPT_NOLOCALS] &&
-        f.applied[OPT_THREAD], "every opt kind was applied");
+        f.applied[OPT_THREAD] && f.applied[OPT_TC], "every opt kind was applied");
   CHECK(f.on_interp > 0, "no case with thread ranges ran on INTERP");
   return test_finish("test_opt_fuzz");
 }

@@ -2,6 +2,7 @@
 #include "codegen/linearize.h"
 #include "uop/nest.h"
 #include "uop/axis.h"
+#include "codegen/wmma.h"
 #include "base/error.h"
 #include "base/hashmap.h"
 #include "base/vec.h"
@@ -146,9 +147,102 @@ static void emit_tree(Lin *L, UOp *u, int scope) {
 // The accumulate step at the end of the group's innermost loop. The loop's own nodes are emitted here, term
 // by term across the group (every accumulator's term 0, then term 1 ...), each right before its use: the
 // C compiler allocates registers in about this order, so a register tile keeps only one step's loads live.
+// Past these (an UNROLL over 32 steps, a tile of over 64 instructions) the sums stay as they are: an mma with C = 0
+// and adds (the same sums, rounded once more; slower).
+enum { MAX_WMMA_STEPS = 32, MAX_WMMA_SETS = 64 };
+
+// The leaves of an ADD tree, left to right (at most max; -1 when there are more).
+static int add_leaves(UOp *u, UOp **out, int n, int max) {
+  if (n < 0) return n;
+  if (u->op == OP_ADD) return add_leaves(u->src[1], out, add_leaves(u->src[0], out, n, max), max);
+  if (n == max) return -1;
+  out[n] = u;
+  return n + 1;
+}
+
+// A sum whose term is a WMMA with C = 0 (the TC opt's form), or an UNROLL's sum of such: the WMMAs in order (their
+// count; 0 when the term is not of this form).
+static int wmma_steps(Lin *L, UOp *red, UOp **steps) {
+  if ((Op)red->arg.i != OP_ADD || HMAP_PTR(&L->terms, red)) return 0;
+  int n = add_leaves(red->src[0], steps, 0, MAX_WMMA_STEPS);
+  for (int i = 0; i < n; i++) {
+    UOp *w = steps[i];
+    if (w->op != OP_WMMA || wmma_component(w) != wmma_component(steps[0])) return 0;
+    for (int k = WMMA_NA + WMMA_NB; k < WMMA_SRCS; k++)
+      if (w->src[k]->op != OP_CONST || uop_const_value(w->src[k]) != 0) return 0;
+  }
+  return n > 0 ? n : 0;
+}
+
+// Marks an ADD tree's nodes emitted (as v): a folded sum's adds are never emitted.
+static void skip_adds(Lin *L, UOp *u, UOp *v) {
+  if (u->op != OP_ADD) return;
+  put(L, u, v);
+  skip_adds(L, u->src[0], v);
+  skip_adds(L, u->src[1], v);
+}
+
+// Members i and j take the same instructions in the same order (any components).
+static bool same_steps(UOp *const *a, UOp *const *b, int n) {
+  for (int s = 0; s < n; s++) if (!wmma_same(a[s], b[s])) return false;
+  return true;
+}
+
+/* The four sums of one tensor-core instruction (its components as terms, C = 0; or sums of such instructions) take the
+ * instructions into their accumulators: D = A @ B + acc, one mma a step instead of an mma and four adds. Emitted step by
+ * step across the instruction sets (a register tile's independent mmas next to each other, not one set's dependent
+ * chain). Marks those members done. */
+typedef struct { int64_t of[WMMA_NC]; int n; } WmmaSet;
+
+static int wmma_sets(Lin *L, UOpVec *g, bool *done, WmmaSet *sets, int max) {
+  int ns = 0;
+  for (int64_t i = 0; i < g->len && ns < max; i++) {
+    UOp *mine[MAX_WMMA_STEPS], *theirs[MAX_WMMA_STEPS];
+    int n = done[i] ? 0 : wmma_steps(L, g->data[i], mine);
+    if (!n) continue;
+    WmmaSet *set = &sets[ns];
+    int found = 0;
+    for (int c = 0; c < WMMA_NC; c++) {
+      set->of[c] = -1;
+      for (int64_t j = 0; j < g->len && set->of[c] < 0; j++)
+        if (!done[j] && wmma_steps(L, g->data[j], theirs) == n && wmma_component(theirs[0]) == c && same_steps(mine, theirs, n)) set->of[c] = j;
+      found += set->of[c] >= 0;
+    }
+    if (found < WMMA_NC) continue;
+    set->n = n;
+    for (int c = 0; c < WMMA_NC; c++) done[set->of[c]] = true;
+    ns++;
+  }
+  return ns;
+}
+
+static void fold_wmma(Lin *L, UOpVec *g, UOp **cur, bool *done, int scope) {
+  WmmaSet sets[MAX_WMMA_SETS];
+  int ns = wmma_sets(L, g, done, sets, MAX_WMMA_SETS), most = 0;
+  for (int i = 0; i < ns; i++) most = sets[i].n > most ? sets[i].n : most;
+  for (int s = 0; s < most; s++)
+    for (int i = 0; i < ns; i++) {
+      if (s >= sets[i].n) continue;
+      UOp *steps[WMMA_NC][MAX_WMMA_STEPS], *src[WMMA_SRCS];
+      for (int c = 0; c < WMMA_NC; c++) wmma_steps(L, g->data[sets[i].of[c]], steps[c]);
+      UOp *w = steps[0][s];
+      for (int k = 0; k < WMMA_NA + WMMA_NB; k++) { emit_tree(L, w->src[k], scope); src[k] = newof(L, w->src[k]); }
+      for (int c = 0; c < WMMA_NC; c++) src[WMMA_NA + WMMA_NB + c] = cur[sets[i].of[c]];
+      for (int c = 0; c < WMMA_NC; c++) {
+        UOp *fused = wmma_node(src, wmma_in_type(w), c, wmma_flags(w));
+        append(L, fused);
+        put(L, steps[c][s], fused);               // the unfused instruction is never emitted
+        cur[sets[i].of[c]] = fused;
+      }
+    }
+  for (int i = 0; i < ns; i++)
+    for (int c = 0; c < WMMA_NC; c++) skip_adds(L, g->data[sets[i].of[c]]->src[0], cur[sets[i].of[c]]);
+}
+
 static void emit_accumulate(Lin *L, UOp *owner, int scope) {
   UOpVec *g = group_of(L, owner);
   UOp *cur[g->len];
+  bool done[g->len];
   int64_t most = 1;
   for (int64_t i = 0; i < g->len; i++) {
     Acc *a = HMAP_PTR(&accs, g->data[i]);
@@ -156,10 +250,13 @@ static void emit_accumulate(Lin *L, UOp *owner, int scope) {
     append(L, cur[i]);
     UOpVec *t = HMAP_PTR(&L->terms, g->data[i]);
     if (t && t->len > most) most = t->len;
+    done[i] = false;
   }
+  fold_wmma(L, g, cur, done, scope);
   for (int64_t k = 0; k < most; k++)
     for (int64_t i = 0; i < g->len; i++) {
       UOp *red = g->data[i];
+      if (done[i]) continue;
       UOpVec *t = HMAP_PTR(&L->terms, red);
       if (k >= (t ? t->len : 1)) continue;
       UOp *term = t ? t->data[k] : red->src[0];
@@ -322,6 +419,7 @@ static void estimate(Program *p) {
     } else if (u->op == OP_END) depth = depth > 0 ? depth - 1 : 0;
     else if (op_is_alu((Op)u->op) && u->op != OP_CAST && u->op != OP_BITCAST && !dt_is_ptr(u->dtype) &&
              u->dtype.scalar != DT_INDEX) p->est_flops += mult[depth] * (u->op == OP_MULACC ? 2 : 1) * u->dtype.count;
+    else if (u->op == OP_WMMA) p->est_flops += mult[depth] * 2.0 * WMMA_M * WMMA_N * WMMA_K / (WMMA_LANES * WMMA_NC);   // a lane's share
     else if ((u->op == OP_LOAD || u->op == OP_STORE) && u->src[0]->src[0]->op == OP_DEFINE_GLOBAL)
       p->est_bytes += mult[depth] * st_itemsize((ScalarType)u->src[0]->dtype.scalar) * (u->op == OP_LOAD ? u : u->src[1])->dtype.count;
   }

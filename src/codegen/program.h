@@ -12,12 +12,14 @@
  *   RANGE          src[0] = end (index expr): opens `for (r = 0; r < end; r++)`; arg TUPLE (id, kind)
  *                  kind 0 = loop over an output axis, 1 = reduce loop (uop/axis.h). The program's first RANGE
  *                  may be the parallel one (Program.par_range): the runtime calls the kernel with a
- *                  [start, end) slice of it per thread. Thread ranges (kinds 3 LOCAL, 4 GROUP; Program.local_range)
+ *                  [start, end) slice of it per thread. Thread ranges (kinds 3 LOCAL, 4 GROUP, 5 WARP; Program.local_range)
  *                  form one chain (nothing between their RANGEs but side-effect-free nodes, their ENDs in a row):
  *                  the threads of a block. They run "at once": a GPU renders them as threadIdx, INTERP as
  *                  virtual threads, each running until the next BARRIER before any goes on.
  *   DEFINE_LOCAL   dtype ptr(local, size) of the element type, arg INT = id: an array the block's threads share
  *   BARRIER        (void) every thread of the block has reached it; sources = the stores it orders
+ *   WMMA           one lane's element of a warp's tensor-core instruction (codegen/wmma.h): every lane of the warp (the
+ *                  AXIS_WARP range, threadIdx.x) reaches it together; sources = the lane's A, B and C fragments
  *   END            src[0] = the RANGE it closes (dtype void)
  *   DEFINE_REG     dtype ptr(reg, size) of the element type, arg INT = register id: a small local array
  *   INDEX          src = (ptr, idx[, gate]) -> ptr dtype; the element at ptr + idx. A gate (bool) says

@@ -4,6 +4,8 @@
 #include "renderer/cudaprelude.h"
 #include "renderer/gpuflat.h"
 #include "uop/axis.h"
+#include "codegen/wmma.h"
+#include "uop/symbolic.h"
 #include "base/error.h"
 #include "base/hashmap.h"
 #include "base/strbuf.h"
@@ -19,8 +21,8 @@ typedef struct {
   StrBuf out;
   HMap pos;                 // node -> position + 1
   char **name;              // per position: variable name, literal, or NULL
-  int depth, n_alu, n_val, n_cast;
-  bool need_half, need_bf16, need_f2i, need_threefry, failed;
+  int depth, n_alu, n_val, n_cast, n_wmma, n_wmma_frag;
+  bool need_half, need_bf16, need_f2i, need_threefry, need_mma, failed;
   bool cuda;                // the CUDA dialect (rend_cuda): a __global__ kernel with a grid-stride parallel range
   int block;                // CUDA: threads per block (the launch bound)
   UOp *flat[GPU_FLAT_MAX];  // CUDA: the output ranges one flat thread index covers (renderer/gpuflat.h)
@@ -468,6 +470,99 @@ static void render_gep(R *r, int i, UOp *u) {
   else line(r, "%s %s = %s[%" PRId64 "];", rend_c_type(st(u)), name, v, lane);
 }
 
+// ---- tensor cores ----
+// A plain (ungated) load's INDEX into a global buffer of its own 16-bit type, else NULL.
+static UOp *plain16(UOp *u) {
+  UOp *ix = u->op == OP_LOAD && u->nsrc == 1 ? u->src[0] : NULL;
+  return ix && ix->op == OP_INDEX && ix->nsrc == 2 && ix->src[0]->op == OP_DEFINE_GLOBAL && st(ix->src[0]) == st(u) ? ix : NULL;
+}
+
+// The 16 bits of a float16/bfloat16 operand: a plain load's own bits (the float it was widened to goes unused), else
+// the value narrowed again (exact: it is a 16-bit value).
+static void bits16(R *r, UOp *u, StrBuf *e) {
+  UOp *ix = plain16(u);
+  bool f16 = st(u) == DT_FLOAT16;
+  if (ix) sb_printf(e, "%s[%s]", nm(r, ix->src[0]), nm(r, ix->src[1]));
+  else sb_printf(e, "%s(%s)", f16 ? "tg_f2h" : "tg_f2bf", nm(r, u));
+  if (f16) r->need_half = true; else r->need_bf16 = true;
+}
+
+/* A fragment register: two 16-bit operands, low half first. Where they are buf[i] and buf[i + 1] with i provably even,
+ * one 32-bit load (a row-major A's pairs are contiguous along K): CUDA buffers start at cuMemAlloc'd addresses
+ * (256-byte aligned; the memory planner shares storage from its start), so buf + i is 4-byte aligned. */
+static void fragment_reg(R *r, UOp *lo, UOp *hi, StrBuf *e) {
+  UOp *a = plain16(lo), *b = plain16(hi);
+  if (a && b && a->src[0] == b->src[0]) {
+    UOp *step = sym_simplify(uop_sub(b->src[1], a->src[1])), *odd = sym_simplify(uop_cmod(a->src[1], uop_iconst(2)));
+    if (step->op == OP_CONST && step->arg.i == 1 && odd->op == OP_CONST && odd->arg.i == 0) {
+      sb_printf(e, "*(const uint32_t *)(%s + %s)", nm(r, a->src[0]), nm(r, a->src[1]));
+      return;
+    }
+  }
+  sb_puts(e, "tg_pack2(");
+  bits16(r, lo, e);
+  sb_puts(e, ", ");
+  bits16(r, hi, e);
+  sb_puts(e, ")");
+}
+
+// Whether the plain loads lo and hi read buf[i] and buf[i + step] of one buffer with i a multiple of align.
+static bool adjacent(UOp *lo, UOp *hi, int step, int align) {
+  UOp *a = plain16(lo), *b = plain16(hi);
+  if (!a || !b || a->src[0] != b->src[0]) return false;
+  UOp *d = sym_simplify(uop_sub(b->src[1], a->src[1])), *rem = sym_simplify(uop_cmod(a->src[1], uop_iconst(align)));
+  return d->op == OP_CONST && d->arg.i == step && rem->op == OP_CONST && rem->arg.i == 0;
+}
+
+/* Two fragment registers (sources k, k + 1 and h, h + 1) that are 4 consecutive 16-bit elements from an 8-byte
+ * aligned place (the TC opt's K order gives a lane 4 consecutive elements): one 64-bit load, its halves the registers. */
+static bool fragment_quad(R *r, UOp *const *src, int k, int h, char **regs) {
+  if (!adjacent(src[k], src[k + 1], 1, 4) || !adjacent(src[k], src[h], 2, 4) || !adjacent(src[h], src[h + 1], 1, 2)) return false;
+  UOp *ix = plain16(src[k]);
+  int id = r->n_wmma_frag++;
+  line(r, "uint2 frag%d = *(const uint2 *)(%s + %s);", id, nm(r, ix->src[0]), nm(r, ix->src[1]));
+  char b[32];
+  snprintf(b, sizeof b, "frag%d.x", id);
+  regs[k / 2] = xstrdup(b);
+  snprintf(b, sizeof b, "frag%d.y", id);
+  regs[h / 2] = xstrdup(b);
+  return true;
+}
+
+// One mma for the four WMMA nodes of an instruction (the first one reached emits it and names all four).
+static void render_wmma(R *r, int i, UOp *u) {
+  if (r->name[i]) return;
+  if (!r->cuda) { fail(r, "WMMA: the C dialect has no tensor cores (TC opts are for CUDA)"); return; }
+  ScalarType in = wmma_in_type(u);
+  if (in != DT_FLOAT16 && in != DT_BFLOAT16) { fail(r, "WMMA of %s inputs", st_name(in)); return; }
+  int id = r->n_wmma++;
+  StrBuf e = { 0 };
+  sb_printf(&e, "%s(wmma%d", in == DT_FLOAT16 ? "tg_mma_f16" : "tg_mma_bf16", id);
+  // registers: A's 0 and 2, 1 and 3, B's 0 and 1 hold 4 consecutive elements when their pairs run along K
+  char *regs[(WMMA_NA + WMMA_NB) / 2] = { 0 };
+  if (!(wmma_flags(u) & WMMA_A_ROWS)) { fragment_quad(r, u->src, 0, 4, regs); fragment_quad(r, u->src, 2, 6, regs); }
+  if (!(wmma_flags(u) & WMMA_B_ROWS)) fragment_quad(r, u->src, WMMA_NA, WMMA_NA + 2, regs);
+  for (int k = 0; k < WMMA_NA + WMMA_NB; k += 2) {
+    bool trans = wmma_flags(u) & (k < WMMA_NA ? WMMA_A_ROWS : WMMA_B_ROWS);   // pairs along M or N: transpose the blocks
+    sb_puts(&e, trans ? ", tg_movt(" : ", ");
+    if (regs[k / 2]) sb_puts(&e, regs[k / 2]);
+    else fragment_reg(r, u->src[k], u->src[k + 1], &e);
+    if (trans) sb_puts(&e, ")");
+    free(regs[k / 2]);
+  }
+  for (int k = WMMA_NA + WMMA_NB; k < WMMA_SRCS; k++) sb_printf(&e, ", %s", nm(r, u->src[k]));
+  line(r, "float wmma%d[4];", id);
+  line(r, "%s);", e.s);
+  sb_free(&e);
+  r->need_mma = true;
+  for (int j = i; j < r->p->nlin; j++)
+    if (wmma_same(r->p->lin[j], u)) {
+      char nbuf[32];
+      snprintf(nbuf, sizeof nbuf, "wmma%d[%d]", id, wmma_component(r->p->lin[j]));
+      r->name[j] = xstrdup(nbuf);
+    }
+}
+
 // ---- structure ----
 static int flat_pos(R *r, const UOp *u) {
   for (int k = 0; k < r->nflat; k++) if (r->flat[k] == u) return k;
@@ -530,7 +625,7 @@ static bool valid_var_name(const char *s) {
     "default", "do", "double", "else", "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
     "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned",
     "void", "volatile", "while", "asm", "typeof" };
-  static const char *prefixes[] = { "data", "alu", "val", "cast", "acc", "ridx", "tg_", "_", "s_", "d_" };
+  static const char *prefixes[] = { "data", "alu", "val", "cast", "acc", "ridx", "wmma", "frag", "tg_", "_", "s_", "d_" };
   if (!s[0] || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z'))) return false;
   for (const char *c = s; *c; c++)
     if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_')) return false;
@@ -603,6 +698,7 @@ static void render_node(R *r, int i) {
   case OP_AFTER: r->name[i] = xstrdup(nm(r, u->src[0])); break;
   case OP_VECTORIZE: render_vectorize(r, i, u); break;
   case OP_GEP: render_gep(r, i, u); break;
+  case OP_WMMA: render_wmma(r, i, u); break;
   case OP_SINK: case OP_NOOP: case OP_GROUP: break;
   default:
     if (op_is_alu(op)) render_alu(r, i, u);
@@ -630,6 +726,7 @@ static void prelude(R *r, StrBuf *sb, const char *fn) {
   if (r->need_bf16) sb_puts(sb, r->cuda ? TG_CUDA_BF16 : TG_CODE_STR(TG_CODE_BF16) "\n");
   if (r->need_f2i) sb_puts(sb, TG_CODE_STR(TG_CODE_F2I) "\n");
   if (r->need_threefry) sb_puts(sb, TG_CODE_STR(TG_CODE_THREEFRY) "\n");
+  if (r->need_mma) sb_puts(sb, TG_CUDA_MMA);
   for (int t = 0; t < DT_SCALAR_COUNT_; t++)
     for (int k = 1; k < 7; k++)
       if (r->vec_types[t] >> k & 1) {

@@ -26,7 +26,8 @@ char *rend_c(Program *p, const char *fn_name);
  * with a grid-stride loop (launch with blockDim.x == block, any gridDim.x). A program without a parallel
  * range is rendered for one thread (launch bound 1). A program with thread ranges (p->nlocal) ignores `block`:
  * its ranges are threadIdx.x/y/z (launch with blockDim = p->local_size), DEFINE_LOCAL is __shared__, BARRIER is
- * __syncthreads(), and the grid-stride loop hands out whole blocks ([start, end) counts blocks). */
+ * __syncthreads(), and the grid-stride loop hands out whole blocks ([start, end) counts blocks). The four WMMA nodes of a
+ * tensor-core instruction are one inline-PTX mma.sync (cudaprelude.h TG_CUDA_MMA); the C dialect refuses WMMA. */
 char *rend_cuda(Program *p, const char *fn_name, int block);
 
 // The C value type of a scalar type as rendered ("float" for float16/bfloat16, "int64_t" for index).

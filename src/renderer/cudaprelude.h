@@ -46,4 +46,20 @@ static const char TG_CUDA_BF16[] =
   "return (u & 0x7fffffffu) > 0x7f800000u ? (uint16_t)((u >> 16) | 0x40u) : h; }\n"
   "static inline float tg_rbf(float f) { uint16_t h; asm(\"cvt.rn.bf16.f32 %0, %1;\" : \"=h\"(h) : \"f\"(f)); "
   "return f != f ? __uint_as_float((__float_as_uint(f) & 0xffff0000u) | 0x00400000u) : tg_bf2f(h); }\n";
+
+/* Tensor cores (WMMA nodes, codegen/wmma.h): one warp-wide mma.sync m16n8k16 with float32 accumulation. A lane's
+ * fragments are pairs of 16-bit values packed low half first (the PTX ISA's layout: a0 a1 in the first register);
+ * tg_movt transposes an 8x8 block of such pairs across the warp (an operand loaded with pairs along M or N). */
+static const char TG_CUDA_MMA[] =
+  "static inline uint32_t tg_pack2(uint16_t lo, uint16_t hi) { return (uint32_t)lo | ((uint32_t)hi << 16); }\n"
+  "static inline uint32_t tg_movt(uint32_t a) { uint32_t d; asm(\"movmatrix.sync.aligned.m8n8.trans.b16 %0, %1;\" : \"=r\"(d) : \"r\"(a)); "
+  "return d; }\n"
+  "static inline void tg_mma_f16(float *d, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0, uint32_t b1, "
+  "float c0, float c1, float c2, float c3) { asm(\"mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, "
+  "{%4,%5,%6,%7}, {%8,%9}, {%10,%11,%12,%13};\" : \"=f\"(d[0]), \"=f\"(d[1]), \"=f\"(d[2]), \"=f\"(d[3]) : \"r\"(a0), \"r\"(a1), "
+  "\"r\"(a2), \"r\"(a3), \"r\"(b0), \"r\"(b1), \"f\"(c0), \"f\"(c1), \"f\"(c2), \"f\"(c3)); }\n"
+  "static inline void tg_mma_bf16(float *d, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0, uint32_t b1, "
+  "float c0, float c1, float c2, float c3) { asm(\"mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, "
+  "{%4,%5,%6,%7}, {%8,%9}, {%10,%11,%12,%13};\" : \"=f\"(d[0]), \"=f\"(d[1]), \"=f\"(d[2]), \"=f\"(d[3]) : \"r\"(a0), \"r\"(a1), "
+  "\"r\"(a2), \"r\"(a3), \"r\"(b0), \"r\"(b1), \"f\"(c0), \"f\"(c1), \"f\"(c2), \"f\"(c3)); }\n";
 #endif

@@ -386,7 +386,7 @@ static void device_init(Device *d, Gpu *g, int index) {
   d->kind = "CUDA";
   d->index = index;
   d->impl = g;
-  d->caps = caps_gpu();
+  d->caps = caps_gpu_arch(g->arch);    // tensor cores (TC opt) from sm_80 on
   d->host_memory = d->par_prefix = false;
   d->alloc = cuda_alloc; d->free = cuda_free; d->copyin = cuda_copyin; d->copyout = cuda_copyout;
   d->compile = cuda_compile; d->exec = cuda_exec; d->launch = cuda_launch; d->release = cuda_release;

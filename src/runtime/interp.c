@@ -5,6 +5,7 @@
 #include "runtime/runtime.h"
 #include "renderer/cprelude.h"
 #include "uop/axis.h"
+#include "codegen/wmma.h"
 #include "base/error.h"
 #include "base/hashmap.h"
 #include <math.h>
@@ -367,17 +368,53 @@ static void thread_free(Run *r, VThread *t) {
   free(t->limit);
 }
 
-// Runs t until a BARRIER (true) or the end of the block (false).
-static bool thread_run(Run *tr, VThread *t, int end) {
+typedef enum { RAN_TO_END, AT_BARRIER, AT_WMMA } Stop;
+
+// Runs t until a BARRIER (passed), a WMMA (not run: it needs the whole warp) or the end of the block.
+static Stop thread_run(Run *tr, VThread *t, int end) {
   tr->v = t->v;
   tr->limit = t->limit;
   while (t->pc != end) {
     TG_ASSERT(t->pc < end, "INTERP: program %s: a thread left its block", tr->p->name);
-    if (tr->p->lin[t->pc]->op == OP_BARRIER) { t->pc++; return true; }
+    if (tr->p->lin[t->pc]->op == OP_BARRIER) { t->pc++; return AT_BARRIER; }
+    if (tr->p->lin[t->pc]->op == OP_WMMA) return AT_WMMA;
     t->pc = step(tr, t->pc);
   }
   t->done = true;
-  return false;
+  return RAN_TO_END;
+}
+
+/* Every thread waits at the WMMA at pc: each warp (32 consecutive threads: the warp range is the innermost thread
+ * range) puts its lanes' fragments together (codegen/wmma.h) and each lane gets its element of A @ B + C, summed in
+ * k order in float32 (products of 16-bit floats are exact in float32). */
+static void run_wmma(Run *r, VThread *ts, int64_t nthreads, int pc) {
+  UOp *u = r->p->lin[pc];
+  const int *src = r->pl->src + r->pl->src_off[pc];
+  int c = wmma_component(u), flags = wmma_flags(u);
+  for (int64_t w = 0; w < nthreads; w += WMMA_LANES) {
+    float a[WMMA_M][WMMA_K], b[WMMA_K][WMMA_N], acc[WMMA_M][WMMA_N];
+    for (int l = 0; l < WMMA_LANES; l++) {
+      Val *v = ts[w + l].v;
+      int g = l / 4, t2 = 2 * (l % 4);
+      TG_ASSERT(ts[w + l].pc == pc, "INTERP: program %s: the lanes of a warp wait at different WMMAs", r->p->name);
+      WmmaAt p, q;
+      for (int j = 0; j < WMMA_NA; j++) { wmma_a_at(j, flags & WMMA_A_ROWS, &p, &q); a[wmma_at(p, l)][wmma_at(q, l)] = v[src[j]].f; }
+      for (int j = 0; j < WMMA_NB; j++) { wmma_b_at(j, flags & WMMA_B_ROWS, &p, &q); b[wmma_at(p, l)][wmma_at(q, l)] = v[src[WMMA_NA + j]].f; }
+      for (int j = 0; j < WMMA_NC; j++) acc[g + wmma_c_row(j)][t2 + wmma_c_col(j)] = v[src[WMMA_NA + WMMA_NB + j]].f;
+    }
+    for (int l = 0; l < WMMA_LANES; l++) {
+      int row = l / 4 + wmma_c_row(c), col = 2 * (l % 4) + wmma_c_col(c);
+      float d = acc[row][col];
+      for (int k = 0; k < WMMA_K; k++) d += a[row][k] * b[k][col];
+      ts[w + l].v[pc].f = d;
+      ts[w + l].pc = pc + 1;
+    }
+  }
+}
+
+static void check_warp(Run *r, const int *pos, const int64_t *size, int n, int64_t nthreads) {
+  bool warp = n > 0 && axis_kind(r->p->lin[pos[n - 1]]) == AXIS_WARP && size[n - 1] == WMMA_LANES && nthreads % WMMA_LANES == 0;
+  TG_ASSERT(warp, "INTERP: program %s: a WMMA outside a warp (the innermost thread range must be a warp range of 32)", r->p->name);
 }
 
 static int run_block(Run *r, int first) {
@@ -392,16 +429,22 @@ static int run_block(Run *r, int first) {
   tr.in_block = true;
   // Phases count barriers only: the next block (a trip of the loops around) starts in the phase this one ended in,
   // as a GPU's grid-stride loop runs it on the same threads, so a missing barrier before shared memory is reused
-  // between blocks is a race too.
-  for (int64_t waiting = nthreads, round = 0; waiting > 0; round++) {
-    waiting = 0;
-    if (round) ++*r->phase;
+  // between blocks is a race too. A WMMA is a meeting point of the warp's lanes, not of shared memory: no new phase.
+  for (;;) {
+    int64_t stopped[3] = { 0 };
     for (int64_t t = 0; t < nthreads; t++) {
       tr.tid = t;
-      waiting += !ts[t].done && thread_run(&tr, &ts[t], end);
+      if (!ts[t].done) stopped[thread_run(&tr, &ts[t], end)]++;
     }
-    TG_ASSERT(waiting == 0 || waiting == nthreads, "INTERP: program %s: %lld of %lld threads wait at a BARRIER the others never reach",
-              r->p->name, (long long)waiting, (long long)nthreads);
+    int64_t waiting = stopped[AT_BARRIER] + stopped[AT_WMMA];
+    TG_ASSERT(waiting == 0 || stopped[AT_BARRIER] == nthreads || stopped[AT_WMMA] == nthreads,
+              "INTERP: program %s: %lld of %lld threads wait at a BARRIER or WMMA the others never reach", r->p->name, (long long)waiting,
+              (long long)nthreads);
+    if (!waiting) break;
+    if (stopped[AT_WMMA]) {
+      check_warp(r, pos, size, n, nthreads);
+      run_wmma(r, ts, nthreads, ts[0].pc);
+    } else ++*r->phase;
   }
   for (int64_t t = 0; t < nthreads; t++) thread_free(r, &ts[t]);
   free(ts);
@@ -445,6 +488,7 @@ static int step(Run *r, int i) {
   case OP_STORE: do_store(r, i, u); return i + 1;
   case OP_AFTER: r->v[i] = *S(r, i, 0); return i + 1;
   case OP_INDEX: case OP_ENDIF: case OP_SINK: case OP_NOOP: case OP_GROUP: case OP_BARRIER: return i + 1;
+  case OP_WMMA: TG_UNREACHABLE("INTERP: program %s: a WMMA outside the threads of a block", r->p->name);
   default: {
     TG_ASSERT(op_is_alu((Op)u->op), "INTERP: program %s: unsupported op %s", r->p->name, op_name((Op)u->op));
     Val a[3] = { { 0 } };

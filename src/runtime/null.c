@@ -13,7 +13,7 @@ static bool renders_cuda(void) { return !strcmp(env_str("NULL_RENDER", "C"), "CU
 // What the opts may use: a GPU's locals when rendering CUDA. NULL_RENDER is read when the device is first used and
 // again at each compile, so a change takes effect from the next kernel the engine optimizes.
 static void set_caps(Device *d) {
-  d->caps = renders_cuda() ? caps_gpu() : (RendererCaps){ .has_transcendental = true, .has_half = false, .max_upcast = 1 };
+  d->caps = renders_cuda() ? caps_gpu_arch(env_str("CUDA_ARCH", "sm_90")) : (RendererCaps){ .has_transcendental = true, .has_half = false, .max_upcast = 1 };
 }
 
 static int null_compile(Device *d, Program *p) {

@@ -33,7 +33,11 @@ static int deepest(const Nest *n, uint64_t mask) {
   return best;
 }
 
-static int64_t out_key(const Nest *n, int i) { return range_id(n->range[i]) + (((n->thread_mask >> i) & 1) ? (int64_t)1 << 40 : 0); }
+// thread ranges inside the other output ranges, a warp's lanes innermost (threadIdx.x: consecutive threads, one warp)
+static int64_t out_key(const Nest *n, int i) {
+  int64_t bonus = ((n->thread_mask >> i) & 1) ? (int64_t)1 << 40 : 0;
+  return range_id(n->range[i]) + (axis_kind(n->range[i]) == AXIS_WARP ? bonus << 1 : bonus);
+}
 
 void nest_build(Nest *n, UOp *root) {
   memset(n, 0, sizeof *n);

@@ -62,7 +62,7 @@ static const Arity arity[OP_COUNT_] = {
   [OP_RESHAPE] = AR(1, -1), [OP_PERMUTE] = AR(1, -1), [OP_EXPAND] = AR(1, -1), [OP_PAD] = AR(1, -1),
   [OP_SHRINK] = AR(1, -1), [OP_FLIP] = AR(1, -1), [OP_REDUCE_AXIS] = AR(1, 1), [OP_REDUCE] = AR(1, -1),
   [OP_CONTIGUOUS] = AR(1, -1), [OP_CONTIGUOUS_BACKWARD] = AR(1, 1), [OP_DETACH] = AR(1, 1), [OP_GRAD_FN] = AR(2, -1), [OP_COPY] = AR(1, 2),
-  [OP_ASSIGN] = AR(2, -1), [OP_AFTER] = AR(1, -1), [OP_WMMA] = AR(3, 3),
+  [OP_ASSIGN] = AR(2, -1), [OP_AFTER] = AR(1, -1), [OP_WMMA] = AR(16, 16),
 };
 
 static bool chk_arity(UOp *u, SpecLevel lv) {

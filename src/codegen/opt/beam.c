@@ -1,5 +1,6 @@
 // BEAM search: opt lists chosen by timing candidate kernels on the device; results cached on disk
 #include "codegen/opt/beam.h"
+#include "codegen/opt/opt_internal.h"
 #include "base/fnv.h"
 #include "uop/axis.h"
 #include "codegen/decomp.h"
@@ -274,6 +275,12 @@ static int actions(const Cand *c, int lanes, const RendererCaps *caps, Opt *out)
     }
   }
   if (caps->has_local) n = add_action(out, n, (Opt){ OPT_NOLOCALS, 0, 0 });
+  for (int64_t i = 0; i < t->n && caps->tc && c->nopts == 0; i++) {     // tensor cores: only as the first opt
+    UOp *r = t->items[i];
+    int m, nn;
+    if (r->op == OP_RANGE && axis_kind(r) == AXIS_REDUCE && opt_tc_axes(c->ast, (int)r->arg.tup[0], caps, &m, &nn))
+      n = add_action(out, n, (Opt){ OPT_TC, (int)r->arg.tup[0], 0 });
+  }
   return n;
 }
 

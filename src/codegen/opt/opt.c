@@ -11,7 +11,7 @@
 #include <string.h>
 
 const char *opt_name(OptKind k) {
-  static const char *names[OPT_NKINDS] = { "UPCAST", "UNROLL", "VECTORIZE", "SWAP", "PADTO", "LOCAL", "GROUP", "GROUPTOP", "NOLOCALS", "THREAD" };
+  static const char *names[OPT_NKINDS] = { "UPCAST", "UNROLL", "VECTORIZE", "SWAP", "PADTO", "LOCAL", "GROUP", "GROUPTOP", "NOLOCALS", "THREAD", "TC" };
   return k >= 0 && k < OPT_NKINDS ? names[k] : "?";
 }
 
@@ -243,8 +243,8 @@ UOp *opt_apply(UOp *ast, Opt o, const RendererCaps *caps, char *why, int whylen)
   if (o.kind == OPT_PADTO) return padto(ast, o, why, whylen);
   if (o.kind == OPT_NOLOCALS) return opt_nolocals(ast, caps, why, whylen);
   if (o.kind == OPT_THREAD) return opt_thread(ast, o, caps, why, whylen);
-  if (o.kind == OPT_LOCAL || o.kind == OPT_GROUP || o.kind == OPT_GROUPTOP) {
-    UOp *out = opt_split_threads(ast, o, caps, why, whylen);
+  if (o.kind == OPT_LOCAL || o.kind == OPT_GROUP || o.kind == OPT_GROUPTOP || o.kind == OPT_TC) {
+    UOp *out = o.kind == OPT_TC ? opt_tc(ast, o, caps, why, whylen) : opt_split_threads(ast, o, caps, why, whylen);
     return out ? checked(out, o, caps, why, whylen) : NULL;
   }
   UOp *r = opt_find_range(ast, o.axis);

@@ -38,13 +38,28 @@
  *   GROUPTOP axis k : GROUP with the thread as the outer part (r -> g * (M/k) + r': each thread a contiguous chunk).
  *   NOLOCALS        : (axis and amount unused) the kernel gets no thread ranges: it runs on the device's flat
  *                   default block, and later LOCAL/GROUP opts are refused. Marked on the kernel SINK's arg. */
+/* Tensor cores (only where caps->tc: CUDA sm_80 and later; codegen/opt/tc.c, the WMMA node in codegen/wmma.h):
+ *   TC axis k       : (amount unused) the kernel's one REDUCE is a sum (float32, or the inputs' 16-bit type) of
+ *                   products of two float16 (or two bfloat16) values, each maybe CAST to float32 (a matmul, a
+ *                   convolution); k is a reduce axis both depend on (K, a multiple of 16), M is the innermost output
+ *                   axis only the first factor depends on (a multiple of 16), N the same for the second (a multiple
+ *                   of 8). Must come first (no thread ranges, no VECTORIZE yet). Each 16 x 8 tile of the output is
+ *                   computed by one warp: a thread range of 32 lanes (kind AXIS_WARP, always threadIdx.x) and four
+ *                   WMMA nodes (mma.sync m16n8k16 with float32 accumulation: a float16 sum becomes more precise, rounded
+ *                   once at the end) per 16-step of K, each lane loading its fragments of A and B straight from memory;
+ *                   the stores are repeated for the lane's four elements of the tile. Each lane takes 4 consecutive
+ *                   elements of every 16-step of K (any order sums the same; 8-byte loads), and an operand whose memory
+ *                   runs along M (A) or N (B) is loaded that way and transposed across the warp (WMMA flags). M, N, K
+ *                   become M/16, N/8, K/16 trips (gone at 1). LOCAL (more warps a block), UPCAST (more tiles a warp),
+ *                   UNROLL (the linearizer still folds each step's mma into the accumulators) and GROUP may follow.
+ *                   INTERP runs a WMMA with all 32 lanes' fragments (a warp-wide meeting point, as a BARRIER is). */
 /* CPU opt (only where there are no locals):
  *   THREAD axis n   : the output axis is the one split over CPU threads, by at most n threads (1: the kernel runs
  *                   on the calling thread). The parallel range is the outermost output loop, so the axis is swapped
  *                   there first (as SWAP); n is marked on the kernel SINK's arg (Program.par_threads). Without a
  *                   THREAD opt the outermost output axis is threaded over every worker (tp_threads()). */
 typedef enum { OPT_UPCAST, OPT_UNROLL, OPT_VECTORIZE, OPT_SWAP, OPT_PADTO, OPT_LOCAL, OPT_GROUP, OPT_GROUPTOP, OPT_NOLOCALS,
-               OPT_THREAD, OPT_NKINDS } OptKind;
+               OPT_THREAD, OPT_TC, OPT_NKINDS } OptKind;
 enum { OPT_LANE_KIND = AXIS_LANE };   // RANGE kind of a VECTORIZE lane before opt_finish
 enum { KERNEL_NOLOCALS = 1 };         // bit of a kernel SINK's INT arg
 typedef struct Opt { OptKind kind; int axis; int amount; } Opt;

@@ -8,6 +8,10 @@ UOp *opt_split_range(UOp *ast, UOp *r, int w, int kind, bool top);   // see opt.
 // LOCAL/GROUP/GROUPTOP split (codegen/opt/locals.c), not yet checked against shared memory and the loop nest.
 UOp *opt_split_threads(UOp *ast, Opt o, const RendererCaps *caps, char *why, int whylen);
 UOp *opt_nolocals(UOp *ast, const RendererCaps *caps, char *why, int whylen);
+// TC (codegen/opt/tc.c), not yet checked against the loop nest.
+UOp *opt_tc(UOp *ast, Opt o, const RendererCaps *caps, char *why, int whylen);
+// Whether TC applies with reduce axis k_axis as K; the ids of the M and N axes it would tile.
+bool opt_tc_axes(UOp *ast, int k_axis, const RendererCaps *caps, int *m_axis, int *n_axis);
 
 // ---- for the heuristics (codegen/opt/heuristic.c) ----
 typedef struct { UOp *r; int64_t size; } Axis;
