@@ -1,6 +1,7 @@
 // GPU opts (LOCAL, GROUP, GROUPTOP, NOLOCALS): refusals, CUDA source without a GPU, INTERP's virtual threads against
 // plain loops, the CPU's refusal of barriers; on a GPU the same kernels against the CPU
 #include "testlib.h"
+#include "kernellib.h"
 #include "tinygrad.h"
 #include "tensor/tensor.h"
 #include "schedule/schedule.h"
@@ -12,15 +13,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#define SH(...) (int64_t[]){ __VA_ARGS__ }, (int)(sizeof((int64_t[]){ __VA_ARGS__ }) / sizeof(int64_t))
 static RendererCaps gpu;
-
-// The last kernel AST of t's schedule (its buffers: slot 0 the output, then the inputs in order).
-static UOp *kernel_of(tg_tensor *t, Schedule *s) {
-  UOp *root = t->uop;
-  TG_ASSERT(sched_create(s, &root, 1, dev_get("CPU")) == 0 && s->n > 0, "schedule: %s", tg_error());
-  return s->items[s->n - 1].ast;
-}
 
 static Program *codegen(UOp *ast, const Opt *opts, int n) {
   char why[160];

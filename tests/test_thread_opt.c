@@ -1,6 +1,7 @@
 // THREAD (CPU opt): the threaded axis is moved outermost, the thread count reaches the Program and the runtime,
 // refusals, and values against a C loop
 #include "testlib.h"
+#include "kernellib.h"
 #include "tinygrad.h"
 #include "tensor/tensor.h"
 #include "schedule/schedule.h"
@@ -9,14 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SH(...) (int64_t[]){ __VA_ARGS__ }, (int)(sizeof((int64_t[]){ __VA_ARGS__ }) / sizeof(int64_t))
 enum { R = 48, C = 320 };
-
-static UOp *kernel_of(tg_tensor *t, Schedule *s) {
-  UOp *root = t->uop;
-  TG_ASSERT(sched_create(s, &root, 1, dev_get("CPU")) == 0 && s->n > 0, "schedule: %s", tg_error());
-  return s->items[s->n - 1].ast;
-}
 
 static void refused(UOp *ast, const RendererCaps *caps, Opt o, const char *reason) {
   char why[200] = "";
