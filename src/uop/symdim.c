@@ -35,15 +35,23 @@ int64_t dim_of(UOp *e) {
   return (int64_t)((1ull << 63) | (uint64_t)(table.len - 1) << 16 | DIM_TAG);
 }
 
-static UOp *strip_binds(UOp *e) {
+// e with each BIND b replaced by with(b, ctx) (NULL: kept). Shared by unbinding, evaluating and rebinding.
+typedef UOp *(*BindFn)(UOp *bind, const void *ctx);
+static UOp *map_binds(UOp *e, BindFn with, const void *ctx) {
   const UOpList *t = uop_toposort(e);
   VEC(UOp *) from = { 0 }, to = { 0 };
-  for (int64_t i = 0; i < t->n; i++)
-    if (t->items[i]->op == OP_BIND) { vec_push(&from, t->items[i]); vec_push(&to, t->items[i]->src[0]); }
-  UOp *r = from.len ? sym_substitute(e, from.data, to.data, (int)from.len) : e;
+  for (int64_t i = 0; i < t->n; i++) {
+    UOp *r = t->items[i]->op == OP_BIND ? with(t->items[i], ctx) : NULL;
+    if (r) { vec_push(&from, t->items[i]); vec_push(&to, r); }
+  }
+  UOp *out = from.len ? sym_substitute(e, from.data, to.data, (int)from.len) : e;
   vec_free(&from); vec_free(&to);
-  return r;
+  return out;
 }
+
+static UOp *bind_var(UOp *b, const void *ctx) { (void)ctx; return b->src[0]; }
+static UOp *bind_value(UOp *b, const void *ctx) { (void)ctx; return b->src[1]; }
+static UOp *strip_binds(UOp *e) { return map_binds(e, bind_var, NULL); }
 
 UOp *dim_kernel_expr(int64_t d) { return strip_binds(dim_expr(d)); }
 int64_t dim_unbound(int64_t d) { return dim_is_sym(d) ? dim_of(dim_kernel_expr(d)) : d; }
@@ -51,13 +59,7 @@ int64_t dim_max(int64_t d) { return dim_is_sym(d) ? uop_vmax(dim_expr(d)) : d; }
 
 int64_t dim_value(int64_t d) {
   if (!dim_is_sym(d)) return d;
-  UOp *e = dim_expr(d);
-  const UOpList *t = uop_toposort(e);
-  VEC(UOp *) from = { 0 }, to = { 0 };
-  for (int64_t i = 0; i < t->n; i++)
-    if (t->items[i]->op == OP_BIND) { vec_push(&from, t->items[i]); vec_push(&to, t->items[i]->src[1]); }
-  UOp *v = sym_simplify(from.len ? sym_substitute(e, from.data, to.data, (int)from.len) : e);
-  vec_free(&from); vec_free(&to);
+  UOp *v = sym_simplify(map_binds(dim_expr(d), bind_value, NULL));
   return v->op == OP_CONST ? v->arg.i : -1;
 }
 
@@ -156,20 +158,14 @@ int varvals_fill(const VarVals *v, UOp *const *vars, int nvars, int64_t *out, co
   return 0;
 }
 
+static UOp *bind_from(UOp *b, const void *ctx) {   // the variable bound to its value in the VarVals, if there
+  const VarVals *v = ctx;
+  int at = varvals_find(v, uop_var_name(b->src[0]));
+  return at < 0 ? NULL : uop2(OP_BIND, b->dtype, b->src[0], uop_const_int(b->dtype, v->vals[at]), arg_none());
+}
+
 int64_t dim_rebind(int64_t d, const VarVals *v) {
-  if (!dim_is_sym(d)) return d;
-  const UOpList *t = uop_toposort(dim_expr(d));
-  VEC(UOp *) from = { 0 }, to = { 0 };
-  for (int64_t i = 0; i < t->n; i++) {
-    UOp *b = t->items[i];
-    int at = b->op == OP_BIND ? varvals_find(v, uop_var_name(b->src[0])) : -1;
-    if (at < 0) continue;
-    vec_push(&from, b);
-    vec_push(&to, uop2(OP_BIND, b->dtype, b->src[0], uop_const_int(b->dtype, v->vals[at]), arg_none()));
-  }
-  int64_t r = from.len ? dim_of(sym_substitute(dim_expr(d), from.data, to.data, (int)from.len)) : d;
-  vec_free(&from); vec_free(&to);
-  return r;
+  return dim_is_sym(d) ? dim_of(map_binds(dim_expr(d), bind_from, v)) : d;
 }
 
 void varvals_free(VarVals *v) { free(v->names); free(v->vals); memset(v, 0, sizeof *v); }
