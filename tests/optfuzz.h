@@ -324,17 +324,17 @@ static void of_refused(OptFuzz *f, const char *why) {
 // A random opt: usually one that could apply (an existing axis of the right kind, an amount dividing it), sometimes
 // anything (a missing axis, a wrong kind, an amount that does not divide), so refusals are exercised too.
 static Opt of_draw(OptFuzz *f, UOp *ast) {
-  static const int amounts[] = { 2, 3, 4, 5, 7, 8, 16, 32 };
+  static const int amounts[] = { 2, 3, 4, 5, 6, 7, 8, 16, 32 };
   const UOpList *t = uop_toposort(ast);
   UOp *rs[32];
   int nr = 0;
   for (int64_t i = 0; i < t->n && nr < 32; i++) if (t->items[i]->op == OP_RANGE) rs[nr++] = t->items[i];
-  Opt o = { (OptKind)of_r(f, 0, 2), (int)of_r(f, 0, nr + 1), amounts[of_r(f, 0, 7)] };
+  Opt o = { (OptKind)of_r(f, 0, 2), (int)of_r(f, 0, nr + 1), amounts[of_r(f, 0, 8)] };
   if (!nr || of_p(f, 0.25)) return o;
   UOp *r = rs[of_r(f, 0, nr - 1)];
   int64_t size = r->src[0]->op == OP_CONST ? r->src[0]->arg.i : 1;
-  int divs[8], nd = 0;
-  for (int i = 0; i < 8; i++) if (size % amounts[i] == 0) divs[nd++] = amounts[i];
+  int divs[9], nd = 0;
+  for (int i = 0; i < 9; i++) if (size % amounts[i] == 0) divs[nd++] = amounts[i];
   o.axis = (int)r->arg.tup[0];
   if (nd) o.amount = divs[of_r(f, 0, nd - 1)];
   if (o.kind != OPT_VECTORIZE || of_p(f, 0.2)) o.kind = r->arg.tup[1] == 1 ? OPT_UNROLL : OPT_UPCAST;
@@ -345,9 +345,9 @@ static Opt of_draw(OptFuzz *f, UOp *ast) {
   } else if (of_p(f, 0.1)) o = (Opt){ OPT_SWAP, (int)r->arg.tup[0], (int)rs[of_r(f, 0, nr - 1)]->arg.tup[0] };   // loop order
   else if (of_p(f, 0.06)) o = (Opt){ OPT_THREAD, (int)r->arg.tup[0], (int)of_r(f, 1, 4) };   // CPU threads: this axis
   else if (of_p(f, 0.12)) {          // pad to a multiple of 2..8 that does not divide the axis (when there is one)
-    static const int pads[] = { 2, 3, 4, 8 };
-    o = (Opt){ OPT_PADTO, (int)r->arg.tup[0], pads[of_r(f, 0, 3)] };
-    for (int i = 0; i < 4 && size % o.amount == 0; i++) o.amount = pads[i];
+    static const int pads[] = { 2, 3, 4, 5, 6, 8 };
+    o = (Opt){ OPT_PADTO, (int)r->arg.tup[0], pads[of_r(f, 0, 5)] };
+    for (int i = 0; i < 6 && size % o.amount == 0; i++) o.amount = pads[i];
   }
   return o;
 }

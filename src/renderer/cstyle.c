@@ -23,6 +23,7 @@ typedef struct {
   char **name;              // per position: variable name, literal, or NULL
   int depth, n_alu, n_val, n_cast, n_wmma, n_wmma_frag;
   bool need_half, need_bf16, need_f2i, need_threefry, need_mma, failed;
+  int scalar_accs;          // scalar accumulators (DEFINE_REG of one lane)
   bool cuda;                // the CUDA dialect (rend_cuda): a __global__ kernel with a grid-stride parallel range
   int block;                // CUDA: threads per block (the launch bound)
   UOp *flat[GPU_FLAT_MAX];  // CUDA: the output ranges one flat thread index covers (renderer/gpuflat.h)
@@ -682,6 +683,7 @@ static void render_node(R *r, int i) {
     snprintf(name, sizeof name, "acc%" PRId64, u->arg.kind == ARG_INT ? u->arg.i : (int64_t)i);
     r->name[i] = xstrdup(name);
     if (u->dtype.size < 1) fail(r, "DEFINE_REG without a size");
+    r->scalar_accs += u->dtype.count == 1;
     char tb[48];
     line(r, "%s %s[%" PRId64 "];", ctype(r, dt_vec(dt_scalar(st(u)), u->dtype.count), tb, sizeof tb), name, u->dtype.size);
     break;
@@ -735,7 +737,13 @@ static void prelude(R *r, StrBuf *sb, const char *fn) {
         sb_printf(sb, "typedef %s %s __attribute__((vector_size(%d)));\n", lane_type((ScalarType)t), name, lane_bytes((ScalarType)t) << k);
       }
   if (r->cuda) cuda_signature(r, sb, fn);
-  else sb_printf(sb, "void %s(void **bufs, const int64_t *vars, int64_t start, int64_t end) {\n", fn);
+  else {
+    // GCC 12.2's loop vectorizer miscompiles some loops that update several scalar accumulators (a 4x4 int64 sum
+    // into 9 accumulators added 1/4 of the terms at -O2; right at -O1, with clang, and with the loop vectorizer
+    // off: tests/test_opt_fuzz.c keeps the case). Such kernels turn it off; their vectors come from VECTORIZE.
+    if (r->scalar_accs > 1) sb_puts(sb, "#if defined(__GNUC__) && !defined(__clang__)\n__attribute__((optimize(\"no-tree-loop-vectorize\")))\n#endif\n");
+    sb_printf(sb, "void %s(void **bufs, const int64_t *vars, int64_t start, int64_t end) {\n", fn);
+  }
 }
 
 static char *render(Program *p, const char *fn_name, bool cuda, int block) {

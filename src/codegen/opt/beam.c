@@ -207,7 +207,7 @@ static bool run_checked(Bench *b, Program *p, bool store, char *why, int whylen)
 typedef struct Cand { UOp *ast; Opt opts[MAX_OPTS]; int nopts; Program *p; double t; } Cand;
 typedef VEC(Cand) CandVec;
 
-static const int AMOUNTS[] = { 2, 3, 4, 5, 8, 16 };
+static const int AMOUNTS[] = { 2, 3, 4, 5, 6, 8, 16 };
 
 // Copies of the kernel body that UPCAST (or UPCAST and UNROLL) make.
 static int64_t expansion(const Cand *c, bool unroll_too) {
@@ -269,6 +269,8 @@ static int actions(const Cand *c, int lanes, const RendererCaps *caps, Opt *out)
     }
     for (int w = 4; w <= lanes && size % w; w *= 2)               // pad to a multiple of the lanes (opt_apply refuses > 25%)
       n = add_action(out, n, (Opt){ OPT_PADTO, (int)axis, w });
+    for (int w = 3; w <= 6 && kind == OPT_UPCAST; w++)            // ... or of a register tile's rows (a 6x16 matmul tile)
+      if (w != 4 && size % w) n = add_action(out, n, (Opt){ OPT_PADTO, (int)axis, w });
     for (int64_t j = 0; j < i && kind == OPT_UPCAST; j++) {       // loop order: swap with an earlier output axis
       UOp *q = t->items[j];
       if (q->op == OP_RANGE && q->arg.tup[1] == 0) n = add_action(out, n, (Opt){ OPT_SWAP, (int)q->arg.tup[0], (int)axis });

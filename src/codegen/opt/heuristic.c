@@ -1,10 +1,15 @@
 // Hand-coded opts for the CPU: register-tile reduce kernels (upcast two output axes, unroll the inner reduce)
 #include "codegen/opt/opt_internal.h"
 #include "base/env.h"
+#include "base/hashmap.h"
 #include "base/threadpool.h"
 #include "uop/symbolic.h"
 
-enum { ACC_BUDGET = 8 };   // accumulators a register tile may hold
+/* Accumulators a register tile may hold: 12 of AVX2's 16 vector registers (32 with AVX-512), leaving room for the
+ * tile's B vectors and a broadcast. FMA has a latency of 4-5 cycles on two pipes, so 8-10 independent accumulators
+ * are needed just to keep both busy: a 1024 matmul's 6x16 float tile ran at 161-166 GFLOP/s where 4x16 ran at
+ * 114-116 (bench_cpu_opts, BENCHMARKS.md). */
+static int acc_budget(int vector_bytes) { return vector_bytes >= 64 ? 24 : 12; }
 
 int heur_ranges(UOp *ast, int kind, Axis *out, int max) {
   const UOpList *t = uop_toposort(ast);
@@ -169,6 +174,62 @@ static int pad_for_lanes(UOp **ast, int max_lanes, Axis *outs, int no, Opt *opts
   return axis;
 }
 
+static int vector_registers(int vector_bytes) { return vector_bytes >= 64 ? 32 : 16; }
+
+/* The vectors a trip of the main loop keeps live: its accumulators (REDUCEs) and the vector loads that several of
+ * them share. A matmul's 6x16 tile unrolled by 4 holds 12 + 8: GCC then re-reads B from memory for every FMA and the
+ * kernel becomes load bound (1024: 106 against 161-166 GFLOP/s unrolled not at all). A load with one user is
+ * folded into its FMA, and scalar loads (broadcasts) are used at once: neither counts. */
+static int loop_vectors(UOp *ast) {
+  const UOpList *t = uop_toposort(ast);
+  HMap users = { 0 };
+  for (int64_t i = 0; i < t->n; i++)
+    for (uint32_t s = 0; s < t->items[i]->nsrc; s++) {
+      uint64_t key = (uint64_t)(uintptr_t)t->items[i]->src[s], c = 0;
+      hmap_get(&users, key, &c);
+      hmap_put(&users, key, c + 1);
+    }
+  int n = 0;
+  for (int64_t i = 0; i < t->n; i++) {
+    UOp *u = t->items[i];
+    uint64_t c = 0;
+    if (u->op == OP_REDUCE && u->dtype.count > 1) n++;
+    if (u->op == OP_LOAD && u->dtype.count > 1 && reduce_trips(u) > 1 && hmap_get(&users, (uint64_t)(uintptr_t)u, &c) && c > 1) n++;
+  }
+  hmap_free(&users);
+  return n;
+}
+
+/* An unroll that outgrows the registers, measured on the demo's kernels and the matmul (BENCHMARKS.md): a body with
+ * more than twice the registers in vectors (a conv forward's 6x2 tile unrolled over 5 kernel columns: 18 -> 42) ran
+ * 10-15% slower; a full register tile partially unrolled past the registers (the 1024 matmul's 6x16 tile by 4: 12 ->
+ * 20) ran 1.6x slower. Bodies just past the registers gain from the unroll all the same (a conv weight gradient,
+ * 12 -> 18 by 4: 1.9x faster than not unrolled), as GCC folds the extra loads into their FMAs. */
+static bool too_many_vectors(UOp *unrolled, bool partial, bool full_tile, int vector_bytes) {
+  int n = loop_vectors(opt_finish(unrolled)), regs = vector_registers(vector_bytes);
+  return n > 2 * regs || (partial && full_tile && n > regs);
+}
+
+/* Upcast a register-tile axis by the largest k <= most that divides it, or by `most` after padding it to a multiple
+ * (PADTO; its loads read the clamped last row) when that gives more useful accumulators a trip than the divisor and
+ * the padding adds at most 1/8 (a 1024-row matmul: 6 rows a tile over 1026 rows, where the divisors give 4). The threaded axis keeps 4 trips per
+ * thread. Returns the new kernel, or ast unchanged. */
+static UOp *upcast_tile_axis(UOp *ast, Axis ax, int most, bool threaded, Opt *opts, int max, int *nopts) {
+  int axis = (int)ax.r->arg.tup[0], best = 0;
+  for (int k = most; k >= 2 && !best; k--)
+    if (ax.size % k == 0 && !(threaded && ax.size / k < 4 * tp_threads())) best = k;
+  int64_t padded = (ax.size + most - 1) / most * most;
+  bool pad_wins = (double)most * (double)ax.size / (double)padded > best + 0.5;     // useful accumulators a trip
+  if (pad_wins && most >= 3 && (padded - ax.size) * 8 <= ax.size && !(threaded && padded / most < 4 * tp_threads())) {
+    int before = *nopts;
+    UOp *p = heur_try(ast, (Opt){ OPT_PADTO, axis, most }, NULL, opts, max, nopts);
+    UOp *up = p != ast ? heur_try(p, (Opt){ OPT_UPCAST, axis, most }, NULL, opts, max, nopts) : p;
+    if (up != p) return up;
+    *nopts = before;
+  }
+  return best ? heur_try(ast, (Opt){ OPT_UPCAST, axis, best }, NULL, opts, max, nopts) : ast;
+}
+
 /* Cache blocking of a matmul-like kernel by loop order: when a main-loop load reads a buffer larger than the L2
  * cache (a matmul's B) through the second output axis but not the first, the two swap, so the outer loop walks
  * B's column panels and each panel stays in cache while the inner loop goes through every row of A (which then
@@ -204,27 +265,31 @@ UOp *opt_heuristic(UOp *ast, const RendererCaps *caps, Opt *opts, int max, int *
     no = heur_ranges(ast, 0, outs, 16);
     nr = heur_ranges(ast, 1, reds, 16);
   }
-  // register tiles: upcast up to two output axes, innermost first, keeping the accumulators (vectors) within
-  // ACC_BUDGET so they stay in registers (16 on AVX2); the vector axis's own trips go by 2 at most. The first
-  // axis is split over threads, so it keeps enough trips for every core.
-  int acc = 1, done = 0;
+  // register tiles: upcast up to two output axes, innermost first, keeping the accumulators (vectors) within the
+  // budget so they stay in registers; the vector axis's own trips go by 2 at most. The first axis is split over
+  // threads, so it keeps enough trips for every core.
+  int acc = 1, done = 0, budget = acc_budget(vector_bytes);
   for (int i = no - 1; i >= 0 && done < 2; i--) {
     bool vaxis = outs[i].r->arg.tup[0] == vec_axis;
     if (!heur_feeds_main_loop(ast, outs[i].r)) continue;
     // a lone output axis (a column sum) takes the whole budget: more lanes per row read whole cache lines and
     // pages, where its reduce walks rows far apart
-    for (int k = vaxis ? (no == 1 ? ACC_BUDGET : 2) : 4; k >= 2; k--) {
-      if (outs[i].size % k || acc * k > ACC_BUDGET || (i == 0 && outs[i].size / k < 4 * tp_threads())) continue;
-      UOp *next = heur_try(ast, (Opt){ OPT_UPCAST, (int)outs[i].r->arg.tup[0], k }, NULL, opts, max, nopts);
-      if (next != ast) { ast = next; done++; acc *= k; break; }
-    }
+    // a non-vector axis takes at most half the budget, so a tile spans two axes and shares loads both ways (a
+    // conv's 12 output rows in one axis ran 1.4x slower than 6 rows x 2 channels)
+    int most = vaxis ? (no == 1 ? budget : 2) : budget / acc < budget / 2 ? budget / acc : budget / 2;
+    if (most > 32) most = 32;
+    UOp *next = upcast_tile_axis(ast, outs[i], most, i == 0, opts, max, nopts);
+    if (next != ast) { ast = next; done++; acc *= (int)(opts[*nopts - 1].amount); }
   }
   ast = panel_outermost(ast, opts, max, nopts);
-  // unroll the innermost reduce axis: fully when small, else by 4
+  // unroll the innermost reduce axis, fully when small, else by 4, unless its loop body's vectors would outgrow the
+  // registers (see too_many_vectors)
   if (nr > 0) {
     Axis in = reds[nr - 1];
-    int k = in.size <= 8 ? (int)in.size : in.size % 4 == 0 ? 4 : 0;
-    if (k >= 2) ast = heur_try(ast, (Opt){ OPT_UNROLL, (int)in.r->arg.tup[0], k }, NULL, opts, max, nopts);
+    int k = in.size <= 8 ? (int)in.size : in.size % 4 == 0 ? 4 : 0, before = *nopts;
+    UOp *next = k >= 2 ? heur_try(ast, (Opt){ OPT_UNROLL, (int)in.r->arg.tup[0], k }, NULL, opts, max, nopts) : ast;
+    if (next != ast && !too_many_vectors(next, k < in.size, acc >= budget, vector_bytes)) ast = next;
+    else *nopts = before;
   }
   return ast;
 }

@@ -152,16 +152,45 @@ static bool zero_when_padded(UOp *u, HMap *gated) {
   }
 }
 
-// r (n trips) -> r2 (n2 trips); every access indexed by r2 gets the gate r2 < n, loads read 0 past it
+// The load's index or gate uses a reduce range: it runs in a reduce loop.
+static bool in_reduce_loop(UOp *load) {
+  const UOpList *t = uop_toposort(load->src[0]);
+  for (int64_t i = 0; i < t->n; i++) if (t->items[i]->op == OP_RANGE && t->items[i]->arg.tup[1] == AXIS_REDUCE) return true;
+  return false;
+}
+
+/* r (n trips) -> r2 (n2 trips). Stores indexed by r2 get the gate r2 < n. Loads either get the same gate (reading 0
+ * past it) or, on an output axis, read at the clamped r2 -> min(r2, n-1): a padded output is computed (from the last
+ * valid one's inputs) but never stored, so its loads need no gate. The clamp is taken for loads that do not walk
+ * r2 contiguously: a gated load in an upcast tile is a select in the innermost loop (6 rows of a matmul tile cost
+ * 10%), while a clamped row address is computed once outside it; loads that do walk r2 contiguously keep the gate,
+ * which vectorizes as a masked load where a clamp would make a gather. Only loads inside a reduce loop are clamped:
+ * elsewhere a gate costs little, and GCC 12 crashes (an internal compiler error in const_vector_mask_from_tree) on
+ * some loops of unconditional loads under a gated store (a padded elementwise kernel casting to int32). */
 static UOp *pad_axis(UOp *ast, UOp *r, int64_t n2, HMap *gated) {
+  int64_t n = r->src[0]->arg.i;
   UOp *r2 = uop1(OP_RANGE, r->dtype, uop_iconst(n2), arg_tuple(r->arg.tup, (int)r->arg.n));
-  UOp *in = uop2(OP_CMPLT, dt_scalar(DT_BOOL), r2, uop_iconst(r->src[0]->arg.i), arg_none());
-  UOp *out = sym_substitute(ast, &r, &r2, 1);
-  const UOpList *t = uop_toposort(out);
+  UOp *in = uop2(OP_CMPLT, dt_scalar(DT_BOOL), r2, uop_iconst(n), arg_none());
+  UOp *clamped = uop_where(in, r2, uop_iconst(n - 1));
+  const UOpList *t = uop_toposort(ast);
   VEC(UOp *) from = { 0 }, to = { 0 };
+  HMap keep = { 0 };                     // the clamped loads: no gate for them
+  for (int64_t i = 0; i < t->n && r->arg.tup[1] == AXIS_OUTPUT; i++) {
+    UOp *u = t->items[i];
+    if (u->op != OP_LOAD || u->src[0]->op != OP_INDEX || !uop_reaches(u->src[0], r) || heur_step(u->src[0]->src[1], r) == 1 ||
+        !in_reduce_loop(u)) continue;
+    vec_push(&from, u);
+    vec_push(&to, sym_substitute(u, &r, &clamped, 1));
+    hmap_put(&keep, (uint64_t)(uintptr_t)to.data[to.len - 1], 1);
+  }
+  vec_push(&from, r);
+  vec_push(&to, r2);
+  UOp *out = sym_substitute(ast, from.data, to.data, (int)from.len);
+  from.len = to.len = 0;
+  t = uop_toposort(out);
   for (int64_t i = 0; i < t->n; i++) {
     UOp *u = t->items[i], *ix = u->op == OP_LOAD || u->op == OP_STORE ? u->src[0] : NULL;
-    if (!ix || ix->op != OP_INDEX || !uop_reaches(ix->src[1], r2)) continue;
+    if (!ix || ix->op != OP_INDEX || !uop_reaches(ix->src[1], r2) || hmap_get(&keep, (uint64_t)(uintptr_t)u, NULL)) continue;
     UOp *gate = ix->nsrc > 2 ? uop2(OP_AND, ix->src[2]->dtype, ix->src[2], in, arg_none()) : in;
     UOp *nix = uop3(OP_INDEX, ix->dtype, ix->src[0], ix->src[1], gate, arg_none());
     UOp *src[u->nsrc + 1];               // the same sources, the gated index first; a load gets its alt 0
@@ -175,6 +204,7 @@ static UOp *pad_axis(UOp *ast, UOp *r, int64_t n2, HMap *gated) {
   out = sym_substitute(out, from.data, to.data, (int)from.len);
   for (int64_t i = 0; i < (int64_t)to.len; i++) if (to.data[i]->op == OP_LOAD) hmap_put(gated, (uint64_t)(uintptr_t)to.data[i], 1);
   vec_free(&from); vec_free(&to);
+  hmap_free(&keep);
   return out;
 }
 
