@@ -50,6 +50,7 @@ static void values(int threads) {
 }
 
 int main(void) {
+  tg_set_default_device("CPU");    // THREAD is a CPU opt: its kernels run on the CPU device under DEV=CUDA too
   tg_scope_begin();
   Schedule s;
   // a (8, 64, 16) elementwise kernel: THREAD on axis 1 swaps it outermost (the threads split the first loop)
