@@ -8,24 +8,12 @@
 #include "codegen/opt/beam.h"
 #include "runtime/buffer.h"
 #include "base/env.h"
+#include "optlist.h"
 #include "base/timer.h"
 #include "base/threadpool.h"
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
-
-static int parse(const char *s, Opt *opts) {
-  int n = 0;
-  char buf[512], *save = NULL;
-  snprintf(buf, sizeof buf, "%s", s);
-  for (char *t = strtok_r(buf, " ", &save); t && n < 16; t = strtok_r(NULL, " ", &save)) {
-    char kind[16];
-    int a, b;
-    if (sscanf(t, "%15[A-Z]:%d:%d", kind, &a, &b) != 3) continue;
-    for (int k = 0; k < OPT_NKINDS; k++) if (!strcmp(kind, opt_name((OptKind)k))) opts[n++] = (Opt){ (OptKind)k, a, b };
-  }
-  return n;
-}
 
 int main(int argc, char **argv) {
   if (argc < 2) { printf("usage: N=1024 bench_cpu_opts \"PADTO:0:6 UPCAST:0:6 ...\" heuristic beam ... (one opt list an argument)\n"); return 0; }
@@ -44,19 +32,9 @@ int main(int argc, char **argv) {
   for (int i = 1; i < 3; i++) buf_copyin(bufs[i], init, (size_t)(N * N + 64 * N) * sizeof *init);
   free(init);
   for (int c = 1; c < argc; c++) {
-    Opt opts[16];
-    int n = parse(argv[c], opts);
-    char why[200];
-    bool heur = !strcmp(argv[c], "heuristic"), beam = !strcmp(argv[c], "beam");
-    if (beam) n = beam_opts(d, ast, false, (int)env_int("BEAM", 2), opts, 16);
-    UOp *k = heur ? opt_heuristic(ast, &d->caps, opts, 16, &n) : opt_apply_list(ast, opts, n, &d->caps, why, sizeof why);
-    if (!k) { printf("%-60s refused: %s\n", argv[c], why); continue; }
     char label[256];
-    int at = snprintf(label, sizeof label, "%s", argv[c]);
-    for (int i = 0; (heur || beam) && i < n && at < (int)sizeof label; i++)
-      at += snprintf(label + at, sizeof label - (size_t)at, " %s:%d:%d", opt_name(opts[i].kind), opts[i].axis, opts[i].amount);
-    Program *p = opt_codegen(k, false);
-    if (d->compile(d, p) != 0) { printf("%-60s compile failed: %s\n", label, tg_error()); program_free(p); continue; }
+    Program *p = optlist_program(d, ast, argv[c], label, sizeof label);
+    if (!p) continue;
     if (env_int("SHOW_SRC", 0)) printf("%s\n", p->src ? p->src : "(no source)");
     double best = 1e30;
     for (int r = 0; r < env_int("REPS", 10); r++) {

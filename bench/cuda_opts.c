@@ -8,22 +8,10 @@
 #include "runtime/buffer.h"
 #include "runtime/cuda.h"
 #include "base/env.h"
+#include "optlist.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int parse(const char *s, Opt *opts) {
-  int n = 0;
-  char buf[512], *save = NULL;
-  snprintf(buf, sizeof buf, "%s", s);
-  for (char *t = strtok_r(buf, " ", &save); t && n < 16; t = strtok_r(NULL, " ", &save)) {
-    char kind[16];
-    int a, b;
-    if (sscanf(t, "%15[A-Z]:%d:%d", kind, &a, &b) != 3) continue;
-    for (int k = 0; k < OPT_NKINDS; k++) if (!strcmp(kind, opt_name((OptKind)k))) opts[n++] = (Opt){ (OptKind)k, a, b };
-  }
-  return n;
-}
 
 int main(int argc, char **argv) {
   if (argc < 2) { printf("usage: bench_cuda_opts \"LOCAL:0:16 LOCAL:1:16 UPCAST:1:4 ...\" ... (one opt list an argument)\n"); return 0; }
@@ -42,19 +30,9 @@ int main(int argc, char **argv) {
   Buffer *bufs[3];
   for (int i = 0; i < 3; i++) { bufs[i] = buf_new(d, (ScalarType)dt, N * N); buf_ensure(bufs[i]); }
   for (int c = 1; c < argc; c++) {
-    Opt opts[16];
-    int n = parse(argv[c], opts);
-    char why[200];
-    bool heur = !strcmp(argv[c], "heuristic"), beam = !strcmp(argv[c], "beam");
-    if (beam) n = beam_opts(d, ast, false, (int)env_int("BEAM", 2), opts, 16);
-    UOp *k = heur ? opt_heuristic(ast, &d->caps, opts, 16, &n) : opt_apply_list(ast, opts, n, &d->caps, why, sizeof why);
-    if (!k) { printf("%-60s refused: %s\n", argv[c], why); continue; }
     char label[256];
-    int at = snprintf(label, sizeof label, "%s", argv[c]);
-    for (int i = 0; (heur || beam) && i < n && at < (int)sizeof label; i++)
-      at += snprintf(label + at, sizeof label - (size_t)at, " %s:%d:%d", opt_name(opts[i].kind), opts[i].axis, opts[i].amount);
-    Program *p = opt_codegen(k, false);
-    if (d->compile(d, p) != 0) { printf("%-60s compile failed: %s\n", label, tg_error()); program_free(p); continue; }
+    Program *p = optlist_program(d, ast, argv[c], label, sizeof label);
+    if (!p) continue;
     double best = 1e30;
     for (int r = 0; r < 4; r++) {
       rt_cuda_timer_begin(d);
