@@ -172,6 +172,11 @@ int main(void) {
   // 6 a tile over 66 (PADTO: their loads read the clamped last row)
   expect("matmul 64x32 @ 32x10", tg_matmul(E(SH(64, 32)), E(SH(32, 10))), 32, "PADTO(1,4) VECTORIZE(1,4) PADTO(0,6) UPCAST(0,6) UNROLL(2,4)");
   expect("sum of 256x64x10 over axis 0", tg_sum(E(SH(256, 64, 10)), (int[]){ 0 }, 1, false), 32, "PADTO(1,4) VECTORIZE(1,4) PADTO(0,6) UPCAST(0,6) UNROLL(2,4)");
+  // a max-pool's 2x2 windows load with stride 2 along every output axis and the 10-wide output fits no lanes: the
+  // innermost output axis they divide (the 32 channels) takes them, its loads gathered (the vector ALU work of a
+  // batchnorm fused into the pool outweighs the gathers); without the rule: no VECTORIZE
+  expect("max-pool 2x2 of 20x20", tg_max_pool2d(tg_relu(E(SH(8, 32, 20, 20))), (int[]){ 2, 2 }, NULL, NULL), 32,
+         "VECTORIZE(1,8) UPCAST(1,2) UPCAST(3,5) UNROLL(5,2)");
   padded_matmul_values();
   // B of 4 MB outgrows L2: tg_matmul packs it into 16-column panels (a kernel of its own), and the panel axis
   // (1) is swapped outermost so a panel stays in cache across all rows (without the rule: no SWAP)
