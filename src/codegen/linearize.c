@@ -275,10 +275,7 @@ static void emit_accumulate(Lin *L, UOp *owner, int scope) {
 // step one fused multiply-add into a register. Only chain nodes nothing else uses are folded.
 static void fold_reduce_chains(Lin *L) {
   HMap users = { 0 };
-  for (int64_t i = 0; i < L->nest.topo->n; i++) {
-    UOp *u = L->nest.topo->items[i];
-    for (uint32_t k = 0; k < u->nsrc; k++) hmap_put(&users, (uint64_t)(uintptr_t)u->src[k], hmap_get_or(&users, (uint64_t)(uintptr_t)u->src[k], 0) + 1);
-  }
+  uop_count_users(L->nest.topo, &users);
   for (int64_t i = 0; i < L->nest.topo->n; i++) {
     UOp *red = L->nest.topo->items[i];
     // vector accumulators only: GCC 12 -O2 miscompiles its own vectorization of a scalar loop whose
@@ -333,23 +330,20 @@ static void align_group_terms(Lin *L, UOpVec *g) {
   memset(seen, 0, sizeof seen);
   for (int64_t i = 0; i < g->len; i++) {
     UOpVec *t = HMAP_PTR(&L->terms, g->data[i]);
-    UOp *order[steps];
+    UOp *order[steps], *loads[steps][TERM_LOADS];
+    int nloads[steps];
     bool used[steps];
-    memset(used, 0, sizeof used);
+    for (int64_t j = 0; j < steps; j++) { nloads[j] = term_loads(t->data[j], loads[j], 0); used[j] = false; }
     for (int64_t k = 0; k < steps; k++) {
       int64_t best = -1, most = -1;
       for (int64_t j = 0; j < steps; j++) {
-        if (used[j]) continue;
-        UOp *loads[TERM_LOADS];
-        int n = term_loads(t->data[j], loads, 0), shared = 0;
-        for (int l = 0; l < n; l++) shared += hmap_get(&seen[k], (uint64_t)(uintptr_t)loads[l], NULL);
-        if (shared > most) { most = shared; best = j; }
+        int shared = 0;
+        for (int l = 0; l < nloads[j] && !used[j]; l++) shared += hmap_get(&seen[k], (uint64_t)(uintptr_t)loads[j][l], NULL);
+        if (!used[j] && shared > most) { most = shared; best = j; }
       }
       used[best] = true;
       order[k] = t->data[best];
-      UOp *loads[TERM_LOADS];
-      int n = term_loads(order[k], loads, 0);
-      for (int l = 0; l < n; l++) hmap_put(&seen[k], (uint64_t)(uintptr_t)loads[l], 1);
+      for (int l = 0; l < nloads[best]; l++) hmap_put(&seen[k], (uint64_t)(uintptr_t)loads[best][l], 1);
     }
     memcpy(t->data, order, sizeof order);
   }

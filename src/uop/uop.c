@@ -212,6 +212,14 @@ const UOpList *uop_toposort(UOp *root) {
   return l;
 }
 
+void uop_count_users(const UOpList *topo, HMap *count) {
+  for (int64_t i = 0; i < topo->n; i++)
+    for (uint32_t k = 0; k < topo->items[i]->nsrc; k++) {
+      uint64_t key = (uint64_t)(uintptr_t)topo->items[i]->src[k];
+      hmap_put(count, key, hmap_get_or(count, key, 0) + 1);
+    }
+}
+
 bool uop_reaches(UOp *root, const UOp *target) {
   const UOpList *t = uop_toposort(root);
   for (int64_t i = 0; i < t->n; i++) if (t->items[i] == target) return true;

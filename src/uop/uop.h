@@ -82,6 +82,8 @@ int64_t uop_vmax(const UOp *u);
 typedef struct UOpList { UOp **items; int64_t n; } UOpList;
 const UOpList *uop_toposort(UOp *root);
 bool uop_reaches(UOp *root, const UOp *target);   // target is root or one of its (transitive) sources
+struct HMap;
+void uop_count_users(const UOpList *topo, struct HMap *count);   // count[node] += its users within topo
 
 // ---- memory: mark-and-sweep at safe points ----
 // Roots: the pin set, plus every registered root callback (tensors, caches, traces).

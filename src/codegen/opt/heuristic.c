@@ -5,11 +5,12 @@
 #include "base/threadpool.h"
 #include "uop/symbolic.h"
 
-/* Accumulators a register tile may hold: 12 of AVX2's 16 vector registers (32 with AVX-512), leaving room for the
- * tile's B vectors and a broadcast. FMA has a latency of 4-5 cycles on two pipes, so 8-10 independent accumulators
- * are needed just to keep both busy: a 1024 matmul's 6x16 float tile ran at 161-166 GFLOP/s where 4x16 ran at
- * 114-116 (bench_cpu_opts, BENCHMARKS.md). */
-static int acc_budget(int vector_bytes) { return vector_bytes >= 64 ? 24 : 12; }
+/* Accumulators a register tile may hold: three quarters of the vector registers (12 of AVX2's 16, 24 of AVX-512's
+ * 32), leaving room for the tile's B vectors and a broadcast. FMA has a latency of 4-5 cycles on two pipes, so 8-10
+ * independent accumulators are needed just to keep both busy: a 1024 matmul's 6x16 float tile ran at 161-166
+ * GFLOP/s where 4x16 ran at 114-116 (bench_cpu_opts, BENCHMARKS.md). */
+static int vector_registers(int vector_bytes) { return vector_bytes >= 64 ? 32 : 16; }
+static int acc_budget(int vector_bytes) { return vector_registers(vector_bytes) * 3 / 4; }
 
 int heur_ranges(UOp *ast, int kind, Axis *out, int max) {
   const UOpList *t = uop_toposort(ast);
@@ -174,8 +175,6 @@ static int pad_for_lanes(UOp **ast, int max_lanes, Axis *outs, int no, Opt *opts
   return axis;
 }
 
-static int vector_registers(int vector_bytes) { return vector_bytes >= 64 ? 32 : 16; }
-
 /* The vectors a trip of the main loop keeps live: its accumulators (REDUCEs) and the vector loads that several of
  * them share. A matmul's 6x16 tile unrolled by 4 holds 12 + 8: GCC then re-reads B from memory for every FMA and the
  * kernel becomes load bound (1024: 106 against 161-166 GFLOP/s unrolled not at all). A load with one user is
@@ -183,18 +182,12 @@ static int vector_registers(int vector_bytes) { return vector_bytes >= 64 ? 32 :
 static int loop_vectors(UOp *ast) {
   const UOpList *t = uop_toposort(ast);
   HMap users = { 0 };
-  for (int64_t i = 0; i < t->n; i++)
-    for (uint32_t s = 0; s < t->items[i]->nsrc; s++) {
-      uint64_t key = (uint64_t)(uintptr_t)t->items[i]->src[s], c = 0;
-      hmap_get(&users, key, &c);
-      hmap_put(&users, key, c + 1);
-    }
+  uop_count_users(t, &users);
   int n = 0;
   for (int64_t i = 0; i < t->n; i++) {
     UOp *u = t->items[i];
-    uint64_t c = 0;
     if (u->op == OP_REDUCE && u->dtype.count > 1) n++;
-    if (u->op == OP_LOAD && u->dtype.count > 1 && reduce_trips(u) > 1 && hmap_get(&users, (uint64_t)(uintptr_t)u, &c) && c > 1) n++;
+    if (u->op == OP_LOAD && u->dtype.count > 1 && reduce_trips(u) > 1 && hmap_get_or(&users, (uint64_t)(uintptr_t)u, 0) > 1) n++;
   }
   hmap_free(&users);
   return n;
@@ -212,8 +205,8 @@ static bool too_many_vectors(UOp *unrolled, bool partial, bool full_tile, int ve
 
 /* Upcast a register-tile axis by the largest k <= most that divides it, or by `most` after padding it to a multiple
  * (PADTO; its loads read the clamped last row) when that gives more useful accumulators a trip than the divisor and
- * the padding adds at most 1/8 (a 1024-row matmul: 6 rows a tile over 1026 rows, where the divisors give 4). The threaded axis keeps 4 trips per
- * thread. Returns the new kernel, or ast unchanged. */
+ * the padding adds at most 1/8 (a 1024-row matmul: 6 rows a tile over 1026 rows, where the divisors give 4). The
+ * threaded axis keeps 4 trips per thread. Returns the new kernel, or ast unchanged. */
 static UOp *upcast_tile_axis(UOp *ast, Axis ax, int most, bool threaded, Opt *opts, int max, int *nopts) {
   int axis = (int)ax.r->arg.tup[0], best = 0;
   for (int k = most; k >= 2 && !best; k--)
