@@ -121,9 +121,12 @@ static void gpu_rules(void) {
   expect_gpu("conv 32->32 5x5 on 24x24", tg_conv2d(E(SH(8, 32, 24, 24)), E(SH(32, 32, 5, 5)), NULL, 1, NULL, NULL, NULL), "LOCAL(2,4) LOCAL(3,4)");
   // softmax: its reduces are broadcast back over the row (no GROUP): threads over rows
   expect_gpu("softmax rows 64x1000", tg_softmax(E(SH(64, 1000)), 1), "LOCAL(0,16) UNROLL(3,4)");
-  // elementwise: a block along the store's contiguous axis (with the next axis when that is short), 4 copies a thread
-  expect_gpu("elementwise 8192x8192", tg_add(E(SH(8192, 8192)), E(SH(8192, 8192))), "LOCAL(1,256) UPCAST(1,4)");
-  expect_gpu("elementwise 100x10", tg_add(E(SH(100, 10)), E(SH(100, 10))), "LOCAL(0,25) LOCAL(1,10)");
+  // elementwise: a block along the store's contiguous axis (with the next axis when that is short), 4 copies a
+  // thread; contiguous shapes merge into one axis first, a transposed read keeps two
+  expect_gpu("elementwise 8192x8192", tg_add(E(SH(8192, 8192)), E(SH(8192, 8192))), "LOCAL(0,256) UPCAST(0,4)");
+  expect_gpu("elementwise 100x10", tg_add(E(SH(100, 10)), E(SH(100, 10))), "LOCAL(0,250)");
+  expect_gpu("elementwise 100x10, one input transposed", tg_add(tg_permute(E(SH(10, 100)), (int[]){ 1, 0 }, 2), E(SH(100, 10))),
+             "LOCAL(0,25) LOCAL(1,10)");
   expect_gpu("elementwise 5x5", tg_add(E(SH(5, 5)), E(SH(5, 5))), "");
   int tok = env_push_int("NOOPT", 1);
   expect_gpu("NOOPT row sum", tg_sum(E(SH(8192, 8192)), (int[]){ 1 }, 1, false), "");
@@ -171,12 +174,15 @@ int main(void) {
   // an output of 10 fits no lanes: padded to 12 (PADTO, masked stores and loads) and vectorized by 4; the rows take
   // 6 a tile over 66 (PADTO: their loads read the clamped last row)
   expect("matmul 64x32 @ 32x10", tg_matmul(E(SH(64, 32)), E(SH(32, 10))), 32, "PADTO(1,4) VECTORIZE(1,4) PADTO(0,6) UPCAST(0,6) UNROLL(2,4)");
-  expect("sum of 256x64x10 over axis 0", tg_sum(E(SH(256, 64, 10)), (int[]){ 0 }, 1, false), 32, "PADTO(1,4) VECTORIZE(1,4) PADTO(0,6) UPCAST(0,6) UNROLL(2,4)");
+  // a column sum's (64, 10) output is one contiguous 640 once its ranges merge (schedule/merge_ranges.c): 8 lanes, 10
+  // vector accumulators (unmerged, the 10 fits no lanes: PADTO(1,4) VECTORIZE(1,4) PADTO(0,6) UPCAST(0,6) UNROLL(2,4))
+  expect("sum of 256x64x10 over axis 0", tg_sum(E(SH(256, 64, 10)), (int[]){ 0 }, 1, false), 32, "VECTORIZE(0,8) UPCAST(0,10) UNROLL(2,4)");
   // a max-pool's 2x2 windows load with stride 2 along every output axis and the 10-wide output fits no lanes: the
   // innermost output axis they divide (the 32 channels) takes them, its loads gathered (the vector ALU work of a
-  // batchnorm fused into the pool outweighs the gathers); without the rule: no VECTORIZE
+  // batchnorm fused into the pool outweighs the gathers); without the rule: no VECTORIZE. The batch and channel
+  // axes merge into one of 256 (axis 0)
   expect("max-pool 2x2 of 20x20", tg_max_pool2d(tg_relu(E(SH(8, 32, 20, 20))), (int[]){ 2, 2 }, NULL, NULL), 32,
-         "VECTORIZE(1,8) UPCAST(1,2) UPCAST(3,5) UNROLL(5,2)");
+         "VECTORIZE(0,8) UPCAST(0,2) UPCAST(3,5) UNROLL(5,2)");
   padded_matmul_values();
   // B of 4 MB outgrows L2: tg_matmul packs it into 16-column panels (a kernel of its own), and the panel axis
   // (1) is swapped outermost so a panel stays in cache across all rows (without the rule: no SWAP)

@@ -245,6 +245,42 @@ static void test_no_recompute(void) {
   }
 }
 
+// An expensive elementwise node (6+ ops, 64K+ elements) that two kernels would inline is realized once (the
+// demo's max-pool gradient read by its batchnorm backward's five reductions); a cheap one, or a small one, is
+// recomputed by each reader.
+static void test_shared_elementwise(void) {
+  for (int big = 0; big <= 1; big++) {
+    tg_scope_begin();
+    enum { N = 256 };
+    int64_t n = big ? N : 8;
+    static float av[N * N], s1[N], m0[N];
+    for (int64_t i = 0; i < n * n; i++) av[i] = (float)((i * 7) % 13) / 13.0f - 0.5f;
+    tg_tensor *a = tg_from_data(av, TG_FLOAT32, TG_SHAPE(n, n));
+    tg_tensor *g = tg_sub(tg_mul(tg_exp(tg_add_s(tg_mul_s(a, 2), 1)), a), tg_div_s(a, 3));
+    tg_tensor *two[2] = { tg_sum(g, ax1, 1, false), tg_max(g, ax0, 1, false) };
+    int64_t k = kernels_for(two, 2);
+    CHECK(k == (big ? 3 : 2), "expensive elementwise read by two reductions (n=%lld): %lld kernels, expected %d", (long long)n, (long long)k, big ? 3 : 2);
+    CHECK(tg_data(two[0], s1, (size_t)n * 4) == 0 && tg_data(two[1], m0, (size_t)n * 4) == 0, "%s", tg_error());
+    double worst = 0;
+    for (int64_t i = 0; i < n; i++) {
+      double sum = 0, mx = -1e30;
+      for (int64_t j = 0; j < n; j++) {
+        double x = av[i * n + j], y = av[j * n + i];
+        sum += exp(x * 2 + 1) * x - x / 3;
+        if (exp(y * 2 + 1) * y - y / 3 > mx) mx = exp(y * 2 + 1) * y - y / 3;
+      }
+      double e = fabs(sum - s1[i]) / (1 + fabs(sum)) + fabs(mx - m0[i]) / (1 + fabs(mx));
+      if (e > worst) worst = e;
+    }
+    CHECK(worst < 1e-4, "shared elementwise's reductions: relative error %g", worst);
+    tg_tensor *c = tg_add_s(tg_mul_s(a, 2), 1);
+    tg_tensor *cheap[2] = { tg_sum(c, ax1, 1, false), tg_max(c, ax0, 1, false) };
+    k = kernels_for(cheap, 2);
+    CHECK(k == 2, "2-op elementwise read by two reductions (n=%lld): %lld kernels, expected 2", (long long)n, (long long)k);
+    tg_scope_end();
+  }
+}
+
 int main(void) {
   char dir[] = "/tmp/tg_kcount_XXXXXX";
   if (mkdtemp(dir)) setenv("CACHE_DIR", dir, 1);
@@ -262,6 +298,7 @@ int main(void) {
   printf("  %d rows asserted (%d with fewer kernels than tinygrad), %d known gaps\n", asserted, lower, nrows - asserted);
   test_computed_once();
   test_no_recompute();
+  test_shared_elementwise();
   char cmd[64];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);

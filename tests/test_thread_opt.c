@@ -53,8 +53,9 @@ int main(void) {
   tg_set_default_device("CPU");    // THREAD is a CPU opt: its kernels run on the CPU device under DEV=CUDA too
   tg_scope_begin();
   Schedule s;
-  // a (8, 64, 16) elementwise kernel: THREAD on axis 1 swaps it outermost (the threads split the first loop)
-  UOp *ast = kernel_of(tg_add_s(tg_empty(SH(8, 64, 16), TG_FLOAT32), 1), &s);
+  // a (8, 64, 16) elementwise kernel: THREAD on axis 1 swaps it outermost (the threads split the first loop). The
+  // input is read transposed so its three ranges do not merge into one.
+  UOp *ast = kernel_of(tg_add_s(tg_permute(tg_empty(SH(16, 64, 8), TG_FLOAT32), (int[]){ 2, 1, 0 }, 3), 1), &s);
   int ids[3], n = 0;
   const UOpList *t = uop_toposort(ast);
   for (int64_t i = 0; i < t->n && n < 3; i++) if (t->items[i]->op == OP_RANGE) ids[n++] = (int)t->items[i]->arg.tup[0];

@@ -2,6 +2,7 @@
 #include "schedule/schedule.h"
 #include "schedule/rangeify.h"
 #include "schedule/split_reduce.h"
+#include "schedule/merge_ranges.h"
 #include "tensor/tensor.h"
 #include "uop/nest.h"
 #include "uop/spec.h"
@@ -31,17 +32,41 @@ static void base_realize_points(HMap *want, UOp *sink) {
 
 // A reduce that two kernels would both inline is computed twice (a weight gradient read by Adam's m and v
 // updates; a convolution read by batchnorm's statistics and by the next layer). Realize it once instead.
-// Each node is labelled with the one kernel that reads it, or MULTI, walking users before sources. A small
-// reduce costs less to recompute than a kernel launch does.
+// Likewise an elementwise node of SHARED_ALU_COST ops or more (default 6; 0: never): the demo network's max-pool
+// gradient at its batchnorm's output (relu, normalize, compare with the window's max, select) was recomputed by
+// each of the batchnorm backward's five reductions, with gathered loads; realized once, the step's kernels other
+// than the convolutions went 346 -> 176 ms (cost 4: 189, 8: 196). Each node is labelled with the one kernel that
+// reads it, or MULTI, walking users before sources, so the outermost shared node is realized and its sources
+// then have one reader. A small reduce costs less to recompute than a kernel launch does.
 #define MULTI ((uint64_t)1)
-enum { SHARED_REDUCE_MIN_WORK = 4096 };
-static void shared_reduce_points(HMap *want, UOp *sink) {
+enum { SHARED_REDUCE_MIN_WORK = 4096, SHARED_ALU_MIN_NUMEL = 65536, SHARED_ALU_COST_CAP = 64 };
+
+// ALU ops in u's elementwise subtree, through movement ops, down to reduces, buffers and realize points (capped)
+static int subtree_alu_cost(HMap *memo, HMap *want, UOp *u) {
+  uint64_t have;
+  if (hmap_get(memo, (uint64_t)(uintptr_t)u, &have)) return (int)have;
+  int c = 0;
+  if (op_is_alu((Op)u->op) || op_is_movement((Op)u->op)) {
+    c = op_is_alu((Op)u->op);
+    for (uint32_t i = 0; i < u->nsrc && c < SHARED_ALU_COST_CAP; i++)
+      if (!hmap_get(want, (uint64_t)(uintptr_t)u->src[i], NULL)) c += subtree_alu_cost(memo, want, u->src[i]);
+  }
+  c = c > SHARED_ALU_COST_CAP ? SHARED_ALU_COST_CAP : c;
+  hmap_put(memo, (uint64_t)(uintptr_t)u, (uint64_t)c);
+  return c;
+}
+
+static void shared_points(HMap *want, UOp *sink) {
+  int alu_cost = env_int("SHARED_ALU_COST", 6);
+  HMap memo = { 0 };
   const UOpList *topo = uop_toposort(sink);
   HMap label = { 0 };                                   // node -> kernel (realize point) or MULTI
   for (int64_t i = topo->n - 1; i >= 0; i--) {
     UOp *u = topo->items[i];
     uint64_t mine = hmap_get_or(&label, (uint64_t)(uintptr_t)u, 0);
     if (u->op == OP_REDUCE_AXIS && mine == MULTI && shape_numel(ushape(u->src[0])) >= SHARED_REDUCE_MIN_WORK) HMAP_PUT_PTR(want, u, 1);
+    if (alu_cost && op_is_alu((Op)u->op) && mine == MULTI && shape_numel(ushape(u)) >= SHARED_ALU_MIN_NUMEL &&
+        subtree_alu_cost(&memo, want, u) >= alu_cost) HMAP_PUT_PTR(want, u, 1);
     if (u == sink || u->op == OP_BUFFER) continue;
     if (hmap_get(want, (uint64_t)(uintptr_t)u, NULL)) mine = (uint64_t)(uintptr_t)u;
     for (uint32_t k = 0; k < u->nsrc; k++) {
@@ -50,6 +75,7 @@ static void shared_reduce_points(HMap *want, UOp *sink) {
     }
   }
   hmap_free(&label);
+  hmap_free(&memo);
 }
 #undef MULTI
 
@@ -123,7 +149,7 @@ static UOp *build_kernel(RangeifyCtx *ctx, UOp *x, Buffer *out, UOp **recompute)
   hmap_free(&evals);
   nest_free(&nest);
   if (*recompute) return NULL;
-  return ast;
+  return merge_adjacent_ranges(ast);
 }
 
 static int realize_order(UOp *sink, HMap *want, UOp ***order) {
@@ -264,7 +290,7 @@ int sched_create(Schedule *s, UOp **roots, int n, Device *dev) {
   sink = split_reduces(sink);
   HMap want = { 0 }, bufs = { 0 };            // bufs: realize point -> Buffer (owned reference)
   base_realize_points(&want, sink);
-  shared_reduce_points(&want, sink);
+  shared_points(&want, sink);
   RangeifyCtx ctx = { .realized = &bufs };
   UOp **order;
   int npoints = realize_order(sink, &want, &order);

@@ -100,16 +100,37 @@ void sym_lin_parse(UOp *u, SymLin *l) {
   vec_free(&ts);
 }
 
+// k * (x / c) * c + k * (x % c) -> k * x (C's division identity): a loop merged from two reads a * n + b as
+// (m / n) * n + m % n. One pair at a time; true if found.
+static bool fold_divmod_pair(SymLin *l) {
+  ScalarType s = (ScalarType)l->dt.scalar;
+  for (int64_t i = 0; i < l->len; i++) {
+    UOp *md = l->data[i].base;
+    if (md->op != OP_CMOD || md->src[1]->op != OP_CONST || md->src[1]->arg.i <= 0) continue;
+    for (int64_t j = 0; j < l->len; j++) {
+      UOp *dv = l->data[j].base;
+      if (dv->op != OP_CDIV || dv->src[0] != md->src[0] || dv->src[1] != md->src[1] ||
+          l->data[j].coef != wrap_mul(s, l->data[i].coef, md->src[1]->arg.i)) continue;
+      l->data[i] = (SymTerm){ md->src[0], l->data[i].coef };
+      l->data[j] = l->data[--l->len];
+      return true;
+    }
+  }
+  return false;
+}
+
 void sym_lin_canon(SymLin *l) {
   ScalarType s = (ScalarType)l->dt.scalar;
-  if (l->len > 1) qsort(l->data, (size_t)l->len, sizeof(SymTerm), qcmp_term);
-  int64_t n = 0;
-  for (int64_t i = 0; i < l->len; i++) {
-    if (n && l->data[n - 1].base == l->data[i].base) l->data[n - 1].coef = wrap_add(s, l->data[n - 1].coef, l->data[i].coef);
-    else l->data[n++] = l->data[i];
-  }
-  l->len = 0;
-  for (int64_t i = 0; i < n; i++) if (l->data[i].coef != 0) l->data[l->len++] = l->data[i];
+  do {
+    if (l->len > 1) qsort(l->data, (size_t)l->len, sizeof(SymTerm), qcmp_term);
+    int64_t n = 0;
+    for (int64_t i = 0; i < l->len; i++) {
+      if (n && l->data[n - 1].base == l->data[i].base) l->data[n - 1].coef = wrap_add(s, l->data[n - 1].coef, l->data[i].coef);
+      else l->data[n++] = l->data[i];
+    }
+    l->len = 0;
+    for (int64_t i = 0; i < n; i++) if (l->data[i].coef != 0) l->data[l->len++] = l->data[i];
+  } while (fold_divmod_pair(l));
 }
 
 UOp *sym_lin_build(const SymLin *l) {
@@ -244,6 +265,7 @@ static bool add_fast(UOp *u, UOp **out) {
   ScalarType s = (ScalarType)u->dtype.scalar;
   if (b->op == OP_ADD || a->op == OP_CONST) return false;
   if (b->op == OP_MUL && b->src[0]->op == OP_CONST) return false;
+  if (b->op == OP_CMOD || term_of(b).base->op == OP_CDIV) return false;   // may pair with a term (fold_divmod_pair)
   int64_t k = 0;
   if (a->op == OP_ADD && a->src[1]->op == OP_CONST) { rest = a->src[0]; k = a->src[1]->arg.i; }
   if (rest->op == OP_CONST) return false;
