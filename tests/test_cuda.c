@@ -12,6 +12,37 @@
 #include <stdlib.h>
 
 // ---- the renderer (no GPU needed) ----
+// c[i] = a[4i+off] + a[4i+off+1] + a[4i+off+2] + a[4i+off+3] over n outputs: rendered source
+static char *render_four_loads(int64_t n, int64_t off) {
+  PB b = { .n = 0 };
+  UOp *c = glob(DT_FLOAT32, n, 0), *a = glob(DT_FLOAT32, 4 * n + 4, 1), *r = rng(ic(n), 0, 0), *sum = NULL;
+  for (int k = 0; k < 4; k++) {
+    UOp *v = ld(ix(a, bin(OP_ADD, bin(OP_MUL, r, ic(4)), ic(off + k))));
+    sum = sum ? bin(OP_ADD, sum, v) : v;
+  }
+  UOp *s = E(&b, stor(ix(c, r), sum));
+  E(&b, uop_new(OP_SINK, DT_VOID_T, (UOp *[]){ s, E(&b, endr(r)) }, 2, arg_none()));
+  Program *p = prog(&b, "E_four", 2, r, NULL, 0);
+  char *src = rend_cuda(p, "E_four", 256);
+  program_free(p);
+  return src;
+}
+
+static void test_render_loads(void) {
+  // from a multiple of 4: one 16-byte load (renderer/cudaload.h), each element taken from it
+  char *src = render_four_loads(1000, 0);
+  CHECK(src && strstr(src, "float4 ld4_") && strstr(src, ".w;"), "%s", src ? src : tg_error());
+  free(src);
+  // from 4i+1 the four straddle two 16-byte slots: four scalar loads
+  src = render_four_loads(1000, 1);
+  CHECK(src && !strstr(src, "float4"), "%s", src ? src : tg_error());
+  free(src);
+  // an index past int32 (4 * 2^30 elements): 64-bit index math
+  src = render_four_loads((int64_t)1 << 30, 0);
+  CHECK(src && strstr(src, "int64_t ridx0") && strstr(src, "4LL"), "%s", src ? src : tg_error());
+  free(src);
+}
+
 static void test_render(void) {
   enum { N = 1000 };
   PB b = { .n = 0 };      // c[i] = a[i] * 2 + 1 over a parallel range
@@ -22,7 +53,8 @@ static void test_render(void) {
   char *src = rend_cuda(p, "E_1000", 256);
   CHECK(src && strstr(src, "extern \"C\" __global__ void __launch_bounds__(256) E_1000(void *tg_b0, void *tg_b1, long long start, long long end)"),
         "%s", src ? src : tg_error());
-  CHECK(src && strstr(src, "tg_gid < end") && strstr(src, "int64_t ridx0 = tg_gid;"), "%s", src ? src : "");
+  // index values within int32: 32-bit index math
+  CHECK(src && strstr(src, "tg_gid < end") && strstr(src, "int ridx0 = tg_gid;"), "%s", src ? src : "");
   free(src);
   program_free(p);
 
@@ -243,6 +275,7 @@ static void test_jit_graph(void) {
 
 int main(void) {
   test_render();
+  test_render_loads();
   test_null_render();
   Device *d = dev_get("CUDA");
   if (!d) {

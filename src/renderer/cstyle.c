@@ -3,9 +3,11 @@
 #include "renderer/cprelude.h"
 #include "renderer/cudaprelude.h"
 #include "renderer/gpuflat.h"
+#include "renderer/cudaload.h"
 #include "uop/axis.h"
 #include "codegen/wmma.h"
 #include "uop/symbolic.h"
+#include "base/env.h"
 #include "base/error.h"
 #include "base/hashmap.h"
 #include "base/strbuf.h"
@@ -29,6 +31,9 @@ typedef struct {
   UOp *flat[GPU_FLAT_MAX];  // CUDA: the output ranges one flat thread index covers (renderer/gpuflat.h)
   int nflat;
   uint64_t vec_types[DT_SCALAR_COUNT_];   // per lane type: bit k set when a vector of 2^k lanes is used
+  int *load_lead, *load_lane;             // CUDA: 16-byte load groups (renderer/cudaload.h); NULL: none
+  bool index32;             // CUDA: every index value fits in 32 bits: index math in int (see index_fits_int32)
+  int n_ld4;
 } R;
 
 static ScalarType st(const UOp *u) { return (ScalarType)u->dtype.scalar; }
@@ -44,6 +49,9 @@ const char *rend_c_type(ScalarType s) {
 }
 
 // ---- vectors: GCC/Clang generic vectors; bool lanes are int32 0/1, half/bfloat16 lanes compute as float ----
+// The C type of a value of node type s: index math in int where the kernel's index values fit (CUDA)
+static const char *ty(R *r, ScalarType s) { return s == DT_INDEX && r->index32 ? "int" : rend_c_type(s); }
+
 static const char *lane_type(ScalarType s) { return s == DT_BOOL ? "int32_t" : rend_c_type(s); }
 static int lane_bytes(ScalarType s) { return s == DT_BOOL || s == DT_FLOAT16 || s == DT_BFLOAT16 ? 4 : s == DT_INDEX ? 8 : st_itemsize(s); }
 static int lanes(const UOp *u) { return u->dtype.count; }
@@ -51,7 +59,7 @@ static int lanes(const UOp *u) { return u->dtype.count; }
 // The C type of a value: the scalar type, or tg_<lane>x<n> for n lanes (typedef emitted by the prelude).
 static const char *ctype(R *r, DType d, char *buf, size_t n) {
   ScalarType s = (ScalarType)d.scalar;
-  if (d.count == 1) return rend_c_type(s);
+  if (d.count == 1) return ty(r, s);
   int k = __builtin_ctz((unsigned)d.count);
   if ((1 << k) == d.count) r->vec_types[s] |= 1ull << k;
   snprintf(buf, n, "tg_%sx%d", lane_type(s), d.count);
@@ -155,6 +163,12 @@ static char *scalar_literal(UOp *u) {
 
 static char *const_literal(R *r, UOp *u) {
   char *one = scalar_literal(u);
+  if (r->index32 && st(u) == DT_INDEX && lanes(u) == 1) {   // an int literal keeps the math in int
+    free(one);
+    char b[32];
+    snprintf(b, sizeof b, u->arg.i < 0 ? "(%" PRId64 ")" : "%" PRId64, u->arg.i);
+    return xstrdup(b);
+  }
   if (lanes(u) == 1) return one;
   char tb[48];
   StrBuf e = { 0 };
@@ -218,9 +232,25 @@ static void render_vector_load(R *r, int i, UOp *u, const Access *a, UOp *alt) {
   if (a->gate) { r->depth--; line(r, "} else %s = %s;", name, alt ? nm(r, alt) : "0"); }
 }
 
+// CUDA: a member of a group of four consecutive loads. The group's first member in the list loads all four
+// (its own element's index minus its lane is the group's 16-byte-aligned start); every member takes its element.
+static void render_grouped_load(R *r, int i, UOp *u, const Access *a) {
+  static const char *lane_name[4] = { "x", "y", "z", "w" };
+  int lead = r->load_lead[i], l = r->load_lane[i];
+  char tb[48], vn[32];
+  snprintf(vn, sizeof vn, "ld4_%d", lead);
+  if (lead == i) {
+    const char *vt = st(a->buf) == DT_FLOAT32 ? "float4" : st(a->buf) == DT_INT32 ? "int4" : "uint4";
+    line(r, "%s %s = *(const %s *)(%s + %s - %d);", vt, vn, vt, nm(r, a->buf), nm(r, a->idx), l);
+    r->n_ld4++;
+  }
+  line(r, "%s %s = %s.%s;", ctype(r, u->dtype, tb, sizeof tb), new_name(r, i, "val", &r->n_val), vn, lane_name[l]);
+}
+
 static void render_load(R *r, int i, UOp *u) {
   Access a;
   if (!access_of(r, u->src[0], &a)) return;
+  if (r->load_lead && r->load_lead[i] >= 0) { render_grouped_load(r, i, u, &a); return; }
   UOp *alt = u->nsrc >= 2 && st(u->src[1]) != DT_VOID ? u->src[1] : NULL;
   if (!a.gate && u->nsrc >= 3 && st(u->src[2]) == DT_BOOL) a.gate = u->src[2];    // LOAD(idx, alt, gate) form
   if (lanes(u) > 1 && a.buf->op == OP_DEFINE_GLOBAL) { render_vector_load(r, i, u, &a, alt); return; }
@@ -451,7 +481,7 @@ static void render_alu(R *r, int i, UOp *u) {
   const char *a = u->nsrc > 0 ? nm(r, u->src[0]) : "", *b = u->nsrc > 1 ? nm(r, u->src[1]) : "", *c = u->nsrc > 2 ? nm(r, u->src[2]) : "";
   StrBuf e = { 0 };
   alu_expr(r, u, a, b, c, &e);
-  line(r, "%s %s = %s;", rend_c_type(st(u)), name, e.s ? e.s : "0");
+  line(r, "%s %s = %s;", ty(r, st(u)), name, e.s ? e.s : "0");
   sb_free(&e);
 }
 
@@ -468,7 +498,7 @@ static void render_gep(R *r, int i, UOp *u) {
   const char *name = new_name(r, i, "alu", &r->n_alu), *v = nm(r, u->src[0]);
   int64_t lane = u->arg.kind == ARG_INT ? u->arg.i : u->arg.tup[0];
   if (st(u) == DT_BOOL) line(r, "_Bool %s = %s[%" PRId64 "] != 0;", name, v, lane);
-  else line(r, "%s %s = %s[%" PRId64 "];", rend_c_type(st(u)), name, v, lane);
+  else line(r, "%s %s = %s[%" PRId64 "];", ty(r, st(u)), name, v, lane);
 }
 
 // ---- tensor cores ----
@@ -584,7 +614,7 @@ static int thread_dim(R *r, const UOp *u) {
  * is derived from it where the range opened, and only the first opens a brace. */
 static void render_flat_range(R *r, UOp *u, int k, const char *name) {
   int64_t inner = gpu_flat_inner(r->flat + k, r->nflat - k), size = u->src[0]->arg.i;
-  const char *T = rend_c_type(st(u));
+  const char *T = ty(r, st(u));
   // a flat index below 2^31 is split with 32-bit division (64-bit division is a long software sequence)
   const char *gid = r->p->par_size * gpu_flat_inner(r->flat, r->nflat) <= INT32_MAX ? "(uint32_t)tg_gid" : "tg_gid";
   if (k == 0) {
@@ -603,7 +633,7 @@ static void render_range(R *r, int i, UOp *u) {
   for (int k = 0; k < i; k++)     // a duplicate id would shadow an open loop: make the name unique
     if (r->name[k] && !strcmp(r->name[k], name)) { snprintf(name, sizeof name, "ridx%" PRId64 "_%d", id, i); break; }
   r->name[i] = xstrdup(name);
-  const char *T = rend_c_type(st(u)), *bound = nm(r, u->src[0]);
+  const char *T = ty(r, st(u)), *bound = nm(r, u->src[0]);
   int k = flat_pos(r, u), dim = r->cuda ? thread_dim(r, u) : -1;
   if (k >= 0) { render_flat_range(r, u, k, name); return; }
   if (dim >= 0) { line(r, "%s %s = threadIdx.%c;", T, name, "xyz"[dim]); return; }   // no loop: the block's threads
@@ -650,7 +680,7 @@ static void render_hoisted(R *r, int i, UOp *u) {   // CONST, DEFINE_GLOBAL, DEF
     const char *v = uop_var_name(u);
     if (valid_var_name(v)) snprintf(name, sizeof name, "%s", v);
     else snprintf(name, sizeof name, "var%d", slot);
-    line(r, r->cuda ? "%s %s = (%s)tg_v%d;" : "%s %s = (%s)vars[%d];", rend_c_type(st(u)), name, rend_c_type(st(u)), slot);
+    line(r, r->cuda ? "%s %s = (%s)tg_v%d;" : "%s %s = (%s)vars[%d];", ty(r, st(u)), name, ty(r, st(u)), slot);
   }
   r->name[i] = xstrdup(name);
 }
@@ -746,10 +776,32 @@ static void prelude(R *r, StrBuf *sb, const char *fn) {
   }
 }
 
+/* CUDA: whether every index value of the kernel (each node's interval from the simplifier's range analysis) lies in
+ * int32, so its index math can be 32-bit: a 64-bit multiply-add is several instructions on a GPU, and a matmul's
+ * inner loop computes addresses for every load (the H100's 4096 fp32 matmul: heuristic 25.3 -> 25.7, an 8x4 tile 21.8 ->
+ * 26.5 TFLOP/s). CUDA_INDEX32=0 keeps int64. */
+static bool index_fits_int32(const Program *p) {
+  if (!env_int("CUDA_INDEX32", 1)) return false;
+  for (int i = 0; i < p->nlin; i++) {
+    UOp *u = p->lin[i];
+    if (u->dtype.scalar != DT_INDEX) continue;
+    if (u->op == OP_CONST && u->arg.kind != ARG_INT) return false;
+    if (uop_vmin(u) < INT32_MIN || uop_vmax(u) > INT32_MAX) return false;
+  }
+  return true;
+}
+
 static char *render(Program *p, const char *fn_name, bool cuda, int block) {
   program_verify(p);
   R r = { .p = p, .cuda = cuda, .block = block };
   if (cuda) r.nflat = gpu_flat_ranges(p, r.flat, GPU_FLAT_MAX);
+  if (cuda) r.index32 = index_fits_int32(p);
+  if (cuda && env_int("CUDA_LD4", 1)) {
+    r.load_lead = malloc((size_t)(p->nlin + 1) * sizeof(int));
+    r.load_lane = malloc((size_t)(p->nlin + 1) * sizeof(int));
+    TG_ASSERT(r.load_lead && r.load_lane, "out of memory");
+    cuda_load_groups(p, r.load_lead, r.load_lane);
+  }
   r.name = calloc((size_t)p->nlin + 1, sizeof(char *));
   TG_ASSERT(r.name, "out of memory");
   for (int i = 0; i < p->nlin; i++) hmap_put(&r.pos, (uint64_t)(uintptr_t)p->lin[i], (uint64_t)i + 1);
@@ -766,6 +818,8 @@ static char *render(Program *p, const char *fn_name, bool cuda, int block) {
   }
   for (int i = 0; i < p->nlin; i++) free(r.name[i]);
   free(r.name);
+  free(r.load_lead);
+  free(r.load_lane);
   sb_free(&r.out);
   hmap_free(&r.pos);
   return res;
