@@ -37,8 +37,8 @@ static void test_render_loads(void) {
   src = render_four_loads(1000, 1);
   CHECK(src && !strstr(src, "float4"), "%s", src ? src : tg_error());
   free(src);
-  // an index past int32 (4 * 2^30 elements): 64-bit index math
-  src = render_four_loads((int64_t)1 << 30, 0);
+  // an index past 2^30 (4 * (2^28 + 1) elements): 64-bit index math
+  src = render_four_loads(((int64_t)1 << 28) + 1, 0);
   CHECK(src && strstr(src, "int64_t ridx0") && strstr(src, "4LL"), "%s", src ? src : tg_error());
   free(src);
 }

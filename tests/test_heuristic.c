@@ -116,8 +116,10 @@ static void gpu_rules(void) {
   expect_gpu("row sum 64x4096", tg_sum(E(SH(64, 4096)), (int[]){ 1 }, 1, false), "GROUP(1,256) UNROLL(1,4)");
   // a small output over a strided reduce: threads along the contiguous output axis, the reduce split in chunks
   expect_gpu("sum 4096x64 over axis 0", tg_sum(E(SH(4096, 64)), (int[]){ 0 }, 1, false), "GROUPTOP(1,4) LOCAL(0,64) UNROLL(1,4)");
-  // matmul: a 16x16 block (the store's axis is threadIdx.x), a 4x4 register tile, the reduce unrolled by 4; the
-  // columns' UPCAST first, so a thread's 4 columns are adjacent (16-byte loads of B; after the LOCALs it strode 16)
+  // matmul: a 16x16 block (the store's axis is threadIdx.x), a 4 x 8 register tile, the reduce unrolled by 4; the
+  // columns' UPCAST first, so a thread's 4 columns are adjacent (16-byte loads of B; after the LOCALs it strode 16);
+  // 8 rows a thread where the rows still fill 16 blocks of 128 (2048 rows; 1024 keep 4)
+  expect_gpu("matmul 2048", tg_matmul(E(SH(2048, 1024)), E(SH(1024, 1024))), "UPCAST(1,4) LOCAL(0,16) LOCAL(1,16) UPCAST(0,8) UNROLL(2,4)");
   expect_gpu("matmul 1024", tg_matmul(E(SH(1024, 1024)), E(SH(1024, 1024))), "UPCAST(1,4) LOCAL(0,16) LOCAL(1,16) UPCAST(0,4) UNROLL(2,4)");
   expect_gpu("conv 32->32 5x5 on 24x24", tg_conv2d(E(SH(8, 32, 24, 24)), E(SH(32, 32, 5, 5)), NULL, 1, NULL, NULL, NULL), "LOCAL(2,4) LOCAL(3,4)");
   // softmax: its reduces are broadcast back over the row (no GROUP): threads over rows

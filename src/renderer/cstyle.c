@@ -33,7 +33,6 @@ typedef struct {
   uint64_t vec_types[DT_SCALAR_COUNT_];   // per lane type: bit k set when a vector of 2^k lanes is used
   int *load_lead, *load_lane;             // CUDA: 16-byte load groups (renderer/cudaload.h); NULL: none
   bool index32;             // CUDA: every index value fits in 32 bits: index math in int (see index_fits_int32)
-  int n_ld4;
 } R;
 
 static ScalarType st(const UOp *u) { return (ScalarType)u->dtype.scalar; }
@@ -48,9 +47,10 @@ const char *rend_c_type(ScalarType s) {
   return names[s];
 }
 
-// ---- vectors: GCC/Clang generic vectors; bool lanes are int32 0/1, half/bfloat16 lanes compute as float ----
 // The C type of a value of node type s: index math in int where the kernel's index values fit (CUDA)
 static const char *ty(R *r, ScalarType s) { return s == DT_INDEX && r->index32 ? "int" : rend_c_type(s); }
+
+// ---- vectors: GCC/Clang generic vectors; bool lanes are int32 0/1, half/bfloat16 lanes compute as float ----
 
 static const char *lane_type(ScalarType s) { return s == DT_BOOL ? "int32_t" : rend_c_type(s); }
 static int lane_bytes(ScalarType s) { return s == DT_BOOL || s == DT_FLOAT16 || s == DT_BFLOAT16 ? 4 : s == DT_INDEX ? 8 : st_itemsize(s); }
@@ -242,7 +242,6 @@ static void render_grouped_load(R *r, int i, UOp *u, const Access *a) {
   if (lead == i) {
     const char *vt = st(a->buf) == DT_FLOAT32 ? "float4" : st(a->buf) == DT_INT32 ? "int4" : "uint4";
     line(r, "%s %s = *(const %s *)(%s + %s - %d);", vt, vn, vt, nm(r, a->buf), nm(r, a->idx), l);
-    r->n_ld4++;
   }
   line(r, "%s %s = %s.%s;", ctype(r, u->dtype, tb, sizeof tb), new_name(r, i, "val", &r->n_val), vn, lane_name[l]);
 }
@@ -776,17 +775,19 @@ static void prelude(R *r, StrBuf *sb, const char *fn) {
   }
 }
 
-/* CUDA: whether every index value of the kernel (each node's interval from the simplifier's range analysis) lies in
- * int32, so its index math can be 32-bit: a 64-bit multiply-add is several instructions on a GPU, and a matmul's
+/* CUDA: whether every index value of the kernel (each node's interval from the simplifier's range analysis) lies
+ * within +-2^30, so its index math can be 32-bit with room to spare (a grid-stride loop adds its stride to a value
+ * below the bound before comparing): a 64-bit multiply-add is several instructions on a GPU, and a matmul's
  * inner loop computes addresses for every load (the H100's 4096 fp32 matmul: heuristic 25.3 -> 25.7, an 8x4 tile 21.8 ->
  * 26.5 TFLOP/s). CUDA_INDEX32=0 keeps int64. */
+enum { INDEX32_BOUND = 1 << 30 };
 static bool index_fits_int32(const Program *p) {
   if (!env_int("CUDA_INDEX32", 1)) return false;
   for (int i = 0; i < p->nlin; i++) {
     UOp *u = p->lin[i];
     if (u->dtype.scalar != DT_INDEX) continue;
     if (u->op == OP_CONST && u->arg.kind != ARG_INT) return false;
-    if (uop_vmin(u) < INT32_MIN || uop_vmax(u) > INT32_MAX) return false;
+    if (uop_vmin(u) < -INDEX32_BOUND || uop_vmax(u) > INDEX32_BOUND) return false;
   }
   return true;
 }
