@@ -4,6 +4,7 @@
 #include "uop/symbolic.h"
 #include "uop/axis.h"
 #include "base/env.h"
+#include "base/vec.h"
 
 static int count_divmod(UOp *ast) {
   const UOpList *t = uop_toposort(ast);
@@ -32,9 +33,8 @@ static bool reduced_together(const UOpList *t, UOp *a, UOp *b) {
 // REDUCE keeps ranges as its sources)
 static UOp *reduce_over(UOp *ast, UOp *a, UOp *b, UOp *m) {
   const UOpList *t = uop_toposort(ast);
-  UOp *from[256], *to[256];
-  int n = 0;
-  for (int64_t i = 0; i < t->n && n < 256; i++) {
+  VEC(UOp *) from = { 0 }, to = { 0 };
+  for (int64_t i = 0; i < t->n; i++) {
     UOp *u = t->items[i];
     if (u->op != OP_REDUCE) continue;
     UOp *src[u->nsrc];
@@ -45,10 +45,13 @@ static UOp *reduce_over(UOp *ast, UOp *a, UOp *b, UOp *m) {
       src[ns++] = k > 0 && u->src[k] == a ? m : u->src[k];
     }
     if (!hit) continue;
-    from[n] = u;
-    to[n++] = uop_new(OP_REDUCE, u->dtype, src, ns, u->arg);
+    vec_push(&from, u);
+    vec_push(&to, uop_new(OP_REDUCE, u->dtype, src, ns, u->arg));
   }
-  return n ? sym_substitute(ast, from, to, n) : ast;
+  UOp *out = from.len ? sym_substitute(ast, from.data, to.data, (int)from.len) : ast;
+  vec_free(&from);
+  vec_free(&to);
+  return out;
 }
 
 // ast with a and b merged into one range (a's id), simplified; NULL when that leaves more divisions or moduli

@@ -234,22 +234,22 @@ static int reduce_placement(RangeifyCtx *ctx, UOp *x, uint64_t used, bool *recom
   return at;
 }
 
-// ALU ops in x's elementwise subtree (up to reduces, buffers and realized nodes), capped: what inlining x
-// recomputes on every evaluation.
-static int alu_cost(RangeifyCtx *ctx, UOp *x) {
+int rfy_alu_cost(HMap *memo, const HMap *stop, UOp *x) {
   uint64_t have;
-  if (hmap_get(&ctx->cost, (uint64_t)(uintptr_t)x, &have)) return (int)have;
+  if (hmap_get(memo, (uint64_t)(uintptr_t)x, &have)) return (int)have;
   int c = 0;
-  if (op_is_alu((Op)x->op) && !HMAP_PTR(ctx->realized, x)) {
+  if (op_is_alu((Op)x->op) && !hmap_get(stop, (uint64_t)(uintptr_t)x, NULL)) {
     c = 1;
-    for (uint32_t i = 0; i < x->nsrc && c < 64; i++) c += alu_cost(ctx, x->src[i]);
+    for (uint32_t i = 0; i < x->nsrc && c < RANGEIFY_ALU_COST_CAP; i++) c += rfy_alu_cost(memo, stop, x->src[i]);
   } else if (op_is_movement((Op)x->op) || x->op == OP_DETACH || x->op == OP_CONTIGUOUS_BACKWARD) {
-    c = alu_cost(ctx, x->src[0]);
+    c = rfy_alu_cost(memo, stop, x->src[0]);
   }
-  c = c > 64 ? 64 : c;
-  hmap_put(&ctx->cost, (uint64_t)(uintptr_t)x, (uint64_t)c);
+  c = c > RANGEIFY_ALU_COST_CAP ? RANGEIFY_ALU_COST_CAP : c;
+  hmap_put(memo, (uint64_t)(uintptr_t)x, (uint64_t)c);
   return c;
 }
+
+static int alu_cost(RangeifyCtx *ctx, UOp *x) { return rfy_alu_cost(&ctx->cost, ctx->realized, x); }
 
 // An expensive elementwise node inlined where its index misses most loops around it (a gradient read by a
 // convolution's backward once per window position and channel) is recomputed many times: the same count

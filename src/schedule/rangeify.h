@@ -35,5 +35,10 @@ UOp *rfy_range(RangeifyCtx *ctx, int64_t size, int kind, int parent);  // a fres
 UOp *rfy_global(RangeifyCtx *ctx, Buffer *b);                   // DEFINE_GLOBAL for b (slot by first use)
 UOp *rfy_linear(UOp *const *idx, const int64_t *shape, int n);  // row-major offset
 UOp *rfy_run(RangeifyCtx *ctx, UOp *root);
+// ALU ops in x's elementwise subtree, through movement ops, down to reduces, buffers and the ALU nodes in `stop`
+// (those with a buffer of their own), capped at RANGEIFY_ALU_COST_CAP: what inlining x recomputes on every
+// evaluation. memo caches it per node.
+enum { RANGEIFY_ALU_COST_CAP = 64 };
+int rfy_alu_cost(HMap *memo, const HMap *stop, UOp *x);
 bool rfy_is_root(const RangeifyCtx *ctx, const UOp *x);         // x is what this kernel stores                      // apply the pass
 #endif

@@ -39,23 +39,7 @@ static void base_realize_points(HMap *want, UOp *sink) {
 // reads it, or MULTI, walking users before sources, so the outermost shared node is realized and its sources
 // then have one reader. A small reduce costs less to recompute than a kernel launch does.
 #define MULTI ((uint64_t)1)
-enum { SHARED_REDUCE_MIN_WORK = 4096, SHARED_ALU_MIN_NUMEL = 65536, SHARED_ALU_COST_CAP = 64 };
-
-// ALU ops in u's elementwise subtree, through movement ops, down to reduces, buffers and realize points (capped)
-static int subtree_alu_cost(HMap *memo, HMap *want, UOp *u) {
-  uint64_t have;
-  if (hmap_get(memo, (uint64_t)(uintptr_t)u, &have)) return (int)have;
-  int c = 0;
-  if (op_is_alu((Op)u->op) || op_is_movement((Op)u->op)) {
-    c = op_is_alu((Op)u->op);
-    for (uint32_t i = 0; i < u->nsrc && c < SHARED_ALU_COST_CAP; i++)
-      if (!hmap_get(want, (uint64_t)(uintptr_t)u->src[i], NULL)) c += subtree_alu_cost(memo, want, u->src[i]);
-  }
-  c = c > SHARED_ALU_COST_CAP ? SHARED_ALU_COST_CAP : c;
-  hmap_put(memo, (uint64_t)(uintptr_t)u, (uint64_t)c);
-  return c;
-}
-
+enum { SHARED_REDUCE_MIN_WORK = 4096, SHARED_ALU_MIN_NUMEL = 65536 };
 static void shared_points(HMap *want, UOp *sink) {
   int alu_cost = env_int("SHARED_ALU_COST", 6);
   HMap memo = { 0 };
@@ -66,7 +50,7 @@ static void shared_points(HMap *want, UOp *sink) {
     uint64_t mine = hmap_get_or(&label, (uint64_t)(uintptr_t)u, 0);
     if (u->op == OP_REDUCE_AXIS && mine == MULTI && shape_numel(ushape(u->src[0])) >= SHARED_REDUCE_MIN_WORK) HMAP_PUT_PTR(want, u, 1);
     if (alu_cost && op_is_alu((Op)u->op) && mine == MULTI && shape_numel(ushape(u)) >= SHARED_ALU_MIN_NUMEL &&
-        subtree_alu_cost(&memo, want, u) >= alu_cost) HMAP_PUT_PTR(want, u, 1);
+        rfy_alu_cost(&memo, want, u) >= alu_cost) HMAP_PUT_PTR(want, u, 1);
     if (u == sink || u->op == OP_BUFFER) continue;
     if (hmap_get(want, (uint64_t)(uintptr_t)u, NULL)) mine = (uint64_t)(uintptr_t)u;
     for (uint32_t k = 0; k < u->nsrc; k++) {

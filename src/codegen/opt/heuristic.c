@@ -46,7 +46,7 @@ int64_t heur_step(UOp *idx, UOp *r) {
   return d->op == OP_CONST ? d->arg.i : INT64_MIN;
 }
 
-static bool store_contiguous(UOp *ast, UOp *r) { return heur_step(ast->src[0]->src[0]->src[1], r) == 1; }
+bool heur_store_contiguous(UOp *ast, UOp *r) { return heur_step(ast->src[0]->src[0]->src[1], r) == 1; }
 
 // The trips of the reduce loops around a load: the product of the reduce ranges its index uses.
 static int64_t reduce_trips(UOp *load) {
@@ -123,7 +123,7 @@ static bool lanes_fit_output(UOp *ast, Axis *outs, int no, int i, int lanes, int
   int c, g;
   if (outs[i].size % lanes) return false;
   if (i == 0 && outs[i].size / lanes < 2 * tp_threads() && no > 1) return false;   // the first axis feeds the threads
-  bool contiguous_store = store_contiguous(ast, outs[i].r);
+  bool contiguous_store = heur_store_contiguous(ast, outs[i].r);
   heur_load_steps(ast, outs[i].r, &c, &g);
   if (rule == 0) return contiguous_store && !g;
   if (rule == 1) return !contiguous_store && !g && c > 0;
@@ -165,7 +165,7 @@ static int pad_for_lanes(UOp **ast, int max_lanes, Axis *outs, int no, Opt *opts
   Axis *in = &outs[no - 1];
   int c, g;
   heur_load_steps(*ast, in->r, &c, &g);
-  if (in->size % lanes == 0 || g || !store_contiguous(*ast, in->r) || (no == 1 && in->size < 2 * lanes * tp_threads())) return -1;
+  if (in->size % lanes == 0 || g || !heur_store_contiguous(*ast, in->r) || (no == 1 && in->size < 2 * lanes * tp_threads())) return -1;
   int axis = (int)in->r->arg.tup[0], before = *nopts;
   UOp *padded = heur_try(*ast, (Opt){ OPT_PADTO, axis, lanes }, NULL, opts, max, nopts);
   if (padded == *ast) return -1;

@@ -136,8 +136,7 @@ static void rule_tile(Gpu *g, UOp **ast) {
     if (heur_feeds_main_loop(*ast, g->outs[i].r)) ids[na++] = (int)g->outs[i].r->arg.tup[0];
   bool inner_first = false;
   for (int i = 0; i < g->no && na > 0; i++)
-    if (g->outs[i].r->arg.tup[0] == ids[0] && g->outs[i].size % 64 == 0 &&
-        heur_step((*ast)->src[0]->src[0]->src[1], g->outs[i].r) == 1)
+    if (g->outs[i].r->arg.tup[0] == ids[0] && g->outs[i].size % 64 == 0 && heur_store_contiguous(*ast, g->outs[i].r))
       inner_first = try_amounts(g, ast, OPT_UPCAST, &g->outs[i], (const int[]){ 4, 0 }, 4) > 0;
   for (int k = na - 1; k >= 0; k--) {
     refresh(g, *ast);

@@ -22,6 +22,8 @@ bool heur_has_reduce(UOp *ast);
 UOp *heur_try(UOp *ast, Opt o, const RendererCaps *caps, Opt *opts, int max, int *n);
 // idx(r + 1) - idx(r) when it is a constant, else INT64_MIN.
 int64_t heur_step(UOp *idx, UOp *r);
+// The kernel's store walks output axis r contiguously (step 1).
+bool heur_store_contiguous(UOp *ast, UOp *r);
 // Loads of the heaviest loop nest that walk r contiguously, and those that neither do nor stay put (gathers).
 void heur_load_steps(UOp *ast, UOp *r, int *contiguous, int *gathers);
 // The loads of the heaviest loop nest (those in loops at least 1/8 as long): where a reduce kernel's time goes.
